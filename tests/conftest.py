@@ -1,0 +1,27 @@
+"""Test set-up: 8 virtual CPU devices and a persistent compilation cache, before JAX starts."""
+import os
+
+os.environ.setdefault('XLA_FLAGS', '')
+if '--xla_force_host_platform_device_count' not in os.environ['XLA_FLAGS']:
+  os.environ['XLA_FLAGS'] += ' --xla_force_host_platform_device_count=8'
+os.environ.setdefault('JAX_PLATFORMS', 'cpu')
+
+import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
+import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+_CACHE = os.environ.get('JAXGEN_TEST_CACHE',
+                        os.path.join(os.path.dirname(os.path.dirname(__file__)), '.jax_cache'))
+jax.config.update('jax_compilation_cache_dir', _CACHE)
+jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
+
+
+@pytest.fixture(scope='session')
+def mnist5k_binary():
+  """Statically binarized mnist5k as float32 [n, 784] train and test arrays."""
+  from jaxgen import data  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  out = []
+  for split, seed in (('train', 1), ('test', 2)):
+    src = data.transforms.binarize_static_source(data.load('mnist5k', split), seed)
+    out.append(src.arrays['image'].reshape(len(src), -1).astype(np.float32))
+  return tuple(out)
