@@ -1,0 +1,58 @@
+"""Orbax checkpointing of the whole TrainState, with automatic resume from a work directory.
+
+Each checkpoint is a step folder under `workdir/checkpoints` holding the state (StandardSave,
+restored straight into its shardings) and a small JSON of metadata. Orbax writes into a
+temporary folder and renames it when complete, so an interrupted save never replaces a good
+checkpoint; `max_to_keep` bounds the disk used.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+
+class Checkpointer:
+  """A thin wrapper over `ocp.CheckpointManager` for a TrainState."""
+
+  def __init__(self, directory: str, max_to_keep: int = 2, async_save: bool = True):
+    self.directory = os.path.abspath(directory)
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=max_to_keep, create=True, enable_async_checkpointing=async_save)
+    self._manager = ocp.CheckpointManager(self.directory, options=options,
+                                          item_names=('state', 'meta'))
+
+  def latest_step(self) -> int | None:
+    return self._manager.latest_step()
+
+  def all_steps(self) -> list[int]:
+    return list(self._manager.all_steps())
+
+  def save(self, step: int, state: Any, meta: dict | None = None) -> None:
+    """Saves `state` at `step`. Refuses states with non-finite parameters."""
+    bad = [jax.tree_util.keystr(p) for p, x in jax.tree_util.tree_leaves_with_path(state)
+           if np.issubdtype(x.dtype, np.floating) and not bool(jax.numpy.isfinite(x).all())]
+    if bad:
+      raise FloatingPointError(
+          f'Refusing to checkpoint step {step}: non-finite values in {bad[:5]}.')
+    self._manager.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta or {})), force=True)
+
+  def restore(self, abstract_state: Any, step: int | None = None) -> tuple[Any, dict]:
+    """Restores into the shapes, dtypes and shardings of `abstract_state`."""
+    step = self.latest_step() if step is None else step
+    if step is None:
+      raise FileNotFoundError(f'No checkpoint in {self.directory}.')
+    restored = self._manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()))
+    return restored['state'], dict(restored['meta'] or {})
+
+  def wait(self) -> None:
+    self._manager.wait_until_finished()
+
+  def close(self) -> None:
+    self._manager.wait_until_finished()
+    self._manager.close()

@@ -1,0 +1,85 @@
+"""The base experiment config every experiment starts from, and `--set` overrides."""
+from __future__ import annotations
+
+import ast
+
+import ml_collections
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Defaults of the trainer. Experiments override what they need.
+
+  task            the model family (`jaxgen.models.FAMILIES`).
+  seed            the run's root key; per-step keys are fold_in(key, step).
+  num_steps       training updates.
+  log_every       steps between training-metric lines.
+  eval_every      steps between test-set evaluations (and sample grids).
+  checkpoint_every steps between orbax checkpoints; keep_checkpoints how many to keep.
+  num_samples     samples drawn at each evaluation and at the end.
+  data            dataset name, batch sizes, preprocessing (`jaxgen.data.make_batchers`).
+  optimizer       see `jaxgen.train.optim.make_optimizer`.
+  mesh.data       devices on the `data` axis (-1: all).
+  sharding.fsdp   shard parameters and optimiser state over `data` (FSDP-style).
+  model           the family's own hyper-parameters.
+  """
+  c = ml_collections.ConfigDict()
+  c.task = ''
+  c.seed = 0
+  c.num_steps = 1000
+  c.log_every = 50
+  c.eval_every = 500
+  c.checkpoint_every = 500
+  c.keep_checkpoints = 2
+  c.num_samples = 64
+  c.progress = True
+  c.data = ml_collections.ConfigDict(dict(
+      name='mnist5k', batch_size=64, eval_batch_size=500, preprocess=[], logit_alpha=0.05,
+      kwargs={}))
+  c.optimizer = ml_collections.ConfigDict(dict(
+      name='adam', learning_rate=1e-3, schedule='constant', warmup_steps=0, b1=0.9, b2=0.999,
+      eps=1e-8, weight_decay=0.0, grad_clip_norm=0.0))
+  c.mesh = ml_collections.ConfigDict(dict(data=-1))
+  c.sharding = ml_collections.ConfigDict(dict(fsdp=False, min_size=2**14))
+  c.model = ml_collections.ConfigDict()
+  return c
+
+
+def _parse(value: str):
+  try:
+    return ast.literal_eval(value)
+  except (ValueError, SyntaxError):
+    return value
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides) -> ml_collections.ConfigDict:
+  """Applies `key.sub=value` strings; unknown keys raise a ValueError listing valid ones."""
+  for item in overrides or []:
+    if '=' not in item:
+      raise ValueError(f'Override {item!r} is not of the form key=value.')
+    key, value = item.split('=', 1)
+    node, parts = config, key.split('.')
+    for i, part in enumerate(parts):
+      if not isinstance(node, ml_collections.ConfigDict) or part not in node:
+        where = '.'.join(parts[:i]) or 'the config'
+        valid = sorted(node.keys()) if isinstance(node, ml_collections.ConfigDict) else []
+        raise ValueError(f'Unknown config key {key!r}: {where} has no {part!r}. '
+                         f'Valid keys there: {", ".join(valid)}.')
+      if i < len(parts) - 1:
+        node = node[part]
+    parsed = _parse(value)
+    current = node[parts[-1]]
+    if isinstance(current, float) and isinstance(parsed, int):
+      parsed = float(parsed)
+    if isinstance(current, (list, tuple)) and isinstance(parsed, (list, tuple)):
+      parsed = type(current)(parsed)
+    with config.unlocked() if hasattr(config, 'unlocked') else _null():
+      node[parts[-1]] = parsed
+  return config
+
+
+class _null:
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *a):
+    return False

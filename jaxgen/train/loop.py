@@ -1,0 +1,272 @@
+"""The training loop: one pure step, jit-compiled over a device mesh, checkpointed, resumable.
+
+`train_and_evaluate(config, workdir)` is the whole job: build the task, mesh and data, restore
+the latest checkpoint in `workdir` if there is one, train to `config.num_steps` with periodic
+evaluation, sample grids and checkpoints, then write `final_metrics.json`.
+
+Determinism: the root key is `key(config.seed)`; step `s` uses `fold_in(train_key, s)` and the
+data pipeline's batch for `s` is a pure function of (seed, s). A run killed after a checkpoint
+and restarted therefore replays exactly the steps an uninterrupted run takes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen import data as data_lib
+from jaxgen import models
+from jaxgen import parallel
+from jaxgen.train import artifacts
+from jaxgen.train.checkpoint import Checkpointer
+from jaxgen.train.metrics import MetricWriter, Progress
+from jaxgen.train.task import Task, TrainState, guard_nonfinite, init_opt_state
+
+
+class NonFiniteLossError(FloatingPointError):
+  """Training produced a NaN or infinite loss (or parameters)."""
+
+
+@dataclasses.dataclass
+class Experiment:
+  """Everything built from a config before training starts."""
+  config: ml_collections.ConfigDict
+  task: Task
+  mesh: jax.sharding.Mesh
+  train_data: data_lib.Batcher
+  test_data: data_lib.Batcher
+  abstract_state: Any
+  state_shardings: Any
+  init: Callable
+  keys: dict
+
+
+def _root_keys(seed: int) -> dict:
+  root = jax.random.key(seed)
+  return {name: jax.random.fold_in(root, i)
+          for i, name in enumerate(('init', 'train', 'eval', 'sample'))}
+
+
+def build(config: ml_collections.ConfigDict) -> Experiment:
+  """Builds task, mesh, data and the (abstract) state of an experiment."""
+  task = models.make_task(config)
+  mesh = parallel.make_mesh(config.get('mesh'))
+  train_data, test_data = data_lib.make_batchers(
+      config.data, seed=config.seed, process_index=jax.process_index(),
+      process_count=jax.process_count())
+  parallel.check_batch_divisible(train_data.batch_size, mesh, 'data.batch_size')
+  parallel.check_batch_divisible(test_data.batch_size, mesh, 'data.eval_batch_size')
+  keys = _root_keys(config.seed)
+  example = parallel.put_batch(train_data.batch(0), mesh)
+
+  def init(rng, batch):
+    variables = task.init(rng, batch)
+    return TrainState(step=jnp.zeros((), jnp.int32), params=variables.params,
+                      opt_state=init_opt_state(task.tx, variables.params),
+                      extra=variables.extra)
+
+  abstract = jax.eval_shape(init, keys['init'], example)
+  shardings = parallel.state_shardings(abstract, mesh, config.get('sharding'))
+  abstract = jax.tree.map(
+      lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, shardings)
+  init_fn = jax.jit(init, out_shardings=shardings)
+  return Experiment(config, task, mesh, train_data, test_data, abstract, shardings,
+                    lambda: init_fn(keys['init'], example), keys)
+
+
+def make_train_step(exp: Experiment):
+  """The jitted step: (state, batch, key) -> (state, metrics); state is donated."""
+  task = exp.task
+
+  def step(state, batch, key):
+    rng = jax.random.fold_in(key, state.step)
+    new_state, metrics = task.train_step(state, batch, rng)
+    return guard_nonfinite(state, new_state, metrics)
+
+  repl = parallel.replicated(exp.mesh)
+  return jax.jit(step, in_shardings=(exp.state_shardings, parallel.batch_sharding(exp.mesh), repl),
+                 out_shardings=(exp.state_shardings, repl), donate_argnums=0)
+
+
+def make_eval_step(exp: Experiment):
+  task = exp.task
+
+  def step(params, extra, batch, mask, key):
+    metrics = task.eval_step(params, extra, batch, key)
+    count = jnp.sum(mask)
+    sums = {}
+    for k, v in metrics.items():
+      v = jnp.asarray(v, jnp.float32)
+      sums[k] = jnp.sum(v * mask) if v.ndim == 1 else v * count
+    return sums, count
+
+  return jax.jit(step)
+
+
+def evaluate_state(exp: Experiment, state: TrainState, eval_step=None) -> dict:
+  """Metrics averaged over exactly the test split."""
+  eval_step = eval_step or make_eval_step(exp)
+  totals, n = {}, 0.0
+  for b, (batch, mask) in enumerate(exp.test_data.epoch()):
+    sums, count = eval_step(state.params, state.extra, parallel.put_batch(batch, exp.mesh),
+                            parallel.put_batch(mask, exp.mesh),
+                            jax.random.fold_in(exp.keys['eval'], b))
+    for k, v in sums.items():
+      totals[k] = totals.get(k, 0.0) + v
+    n += count
+  n = float(n)
+  return {k: float(v) / n for k, v in totals.items()}
+
+
+def write_samples(exp: Experiment, state: TrainState, workdir: str, tag: str) -> str | None:
+  """Draws `config.num_samples` samples and writes a PNG grid or a WAV file."""
+  num = exp.config.get('num_samples', 64)
+  if not num:
+    return None
+  samples = exp.task.sample(state.params, state.extra,
+                            jax.random.fold_in(exp.keys['sample'], state.step), num)
+  if samples is None:
+    return None
+  samples = np.asarray(jax.device_get(samples))
+  directory = os.path.join(workdir, 'samples')
+  if samples.ndim == 4:
+    return artifacts.save_image_grid(samples, os.path.join(directory, f'{tag}.png'))
+  if samples.ndim == 2 and hasattr(exp.task, 'sample_rate'):
+    return artifacts.save_wav(samples, os.path.join(directory, f'{tag}.wav'),
+                              exp.task.sample_rate)
+  np.save(os.path.join(directory, f'{tag}.npy'), samples)
+  return None
+
+
+def _restore_or_init(exp: Experiment, ckpt: Checkpointer) -> TrainState:
+  if ckpt.latest_step() is not None:
+    state, _ = ckpt.restore(exp.abstract_state)
+    return state
+  return exp.init()
+
+
+def _check_finite(pending: list, writer: MetricWriter, ckpt: Checkpointer):
+  """Raises NonFiniteLossError naming the first step whose loss was not finite."""
+  if not pending:
+    return
+  flags = np.asarray(jax.device_get(jnp.stack([m['nonfinite'] for _, m in pending])))
+  if flags.any():
+    i = int(np.argmax(flags))
+    step, metrics = pending[i]
+    loss = float(jax.device_get(metrics['loss']))
+    writer.write(step, jax.device_get(metrics), 'train')
+    last = ckpt.latest_step()
+    raise NonFiniteLossError(
+        f'Non-finite loss ({loss}) at step {step}: training stopped. No state from this step '
+        f'was saved; the last good checkpoint is step {last} in {ckpt.directory}.')
+  pending.clear()
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       stop_after: int | None = None) -> dict:
+  """Trains `config` in `workdir`, resuming from its latest checkpoint.
+
+  Args:
+    config: an experiment config (see `jaxgen.train.config.base_config`).
+    workdir: where checkpoints, metrics, samples and final metrics go.
+    stop_after: stop right after this step, as if the process were killed there (for
+      resume tests); no final evaluation is done.
+  Returns:
+    The final metrics (test metrics under `eval/...`, plus whatever the task's `finalize`
+    reports), also written to `workdir/final_metrics.json`.
+  """
+  os.makedirs(workdir, exist_ok=True)
+  with open(os.path.join(workdir, 'config.json'), 'w', encoding='utf-8') as f:
+    f.write(config.to_json_best_effort(indent=2))
+  exp = build(config)
+  ckpt = Checkpointer(os.path.join(workdir, 'checkpoints'), config.get('keep_checkpoints', 2))
+  writer = MetricWriter(workdir)
+  state = _restore_or_init(exp, ckpt)
+  start = int(jax.device_get(state.step))
+  train_step, eval_step = make_train_step(exp), make_eval_step(exp)
+  total = config.num_steps
+  progress = Progress(start, total, enabled=config.get('progress', True))
+  log_every = max(config.get('log_every', 50), 1)
+  eval_every = config.get('eval_every', 0)
+  ckpt_every = config.get('checkpoint_every', 0)
+  pending: list = []
+  t0, compile_time = time.time(), None
+  try:
+    for step in range(start, total):
+      batch = parallel.put_batch(exp.train_data.batch(step), exp.mesh)
+      state, metrics = train_step(state, batch, exp.keys['train'])
+      s = step + 1
+      pending.append((s, metrics))
+      if compile_time is None:
+        jax.block_until_ready(metrics)
+        compile_time = time.time() - t0
+        t0 = time.time()
+      if s % log_every == 0 or s == total:
+        _check_finite(pending, writer, ckpt)
+        values = writer.write(s, jax.device_get(metrics), 'train')
+        values['steps_per_s'] = progress.update(s, values)
+      if eval_every and (s % eval_every == 0) and s != total:
+        _check_finite(pending, writer, ckpt)
+        writer.write(s, evaluate_state(exp, state, eval_step), 'eval')
+        write_samples(exp, state, workdir, f'step_{s:07d}')
+      if (ckpt_every and s % ckpt_every == 0) or s == total:
+        _check_finite(pending, writer, ckpt)
+        ckpt.save(s, state, {'step': s})
+      if stop_after is not None and s >= stop_after:
+        return {}
+    _check_finite(pending, writer, ckpt)
+    final = {f'eval/{k}': v for k, v in evaluate_state(exp, state, eval_step).items()}
+    writer.write(int(jax.device_get(state.step)), {k[5:]: v for k, v in final.items()}, 'eval')
+    write_samples(exp, state, workdir, 'final')
+    final.update(exp.task.finalize(state, workdir, exp.test_data) or {})
+    final['train_steps_per_s'] = (total - start - 1) / max(time.time() - t0, 1e-9) \
+        if total - start > 1 else float('nan')
+    final['compile_time_s'] = compile_time if compile_time is not None else float('nan')
+    final['step'] = int(jax.device_get(state.step))
+    with open(os.path.join(workdir, 'final_metrics.json'), 'w', encoding='utf-8') as f:
+      json.dump(final, f, indent=2)
+    return final
+  finally:
+    progress.close()
+    ckpt.close()
+    writer.close()
+
+
+def load_state(config: ml_collections.ConfigDict, workdir: str, step: int | None = None):
+  """(Experiment, TrainState) restored from a work directory's checkpoint."""
+  exp = build(config)
+  ckpt = Checkpointer(os.path.join(workdir, 'checkpoints'))
+  try:
+    if ckpt.latest_step() is None:
+      raise FileNotFoundError(f'No checkpoint in {workdir}/checkpoints: train first '
+                              f'(`jaxgen train ... --workdir {workdir}`).')
+    state, _ = ckpt.restore(exp.abstract_state, step)
+  finally:
+    ckpt.close()
+  return exp, state
+
+
+def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Test metrics (and the task's final report) of the latest checkpoint in `workdir`."""
+  exp, state = load_state(config, workdir)
+  out = {f'eval/{k}': v for k, v in evaluate_state(exp, state).items()}
+  out.update(exp.task.finalize(state, workdir, exp.test_data) or {})
+  out['step'] = int(jax.device_get(state.step))
+  return out
+
+
+def sample(config: ml_collections.ConfigDict, workdir: str, num: int | None = None,
+           seed: int = 0) -> str | None:
+  """Writes samples of the latest checkpoint; returns the file written."""
+  exp, state = load_state(config, workdir)
+  if num is not None:
+    exp.config.num_samples = num
+  exp.keys['sample'] = jax.random.fold_in(exp.keys['sample'], 1_000_003 + seed)
+  return write_samples(exp, state, workdir, f'sample_seed{seed}')

@@ -1,0 +1,57 @@
+"""Optimisers from config: an optax chain of clipping, the update rule and a schedule."""
+from __future__ import annotations
+
+import ml_collections
+import optax
+
+OPTIMIZERS = ('adam', 'adamw', 'adamax', 'sgd', 'rmsprop')
+SCHEDULES = ('constant', 'cosine', 'exponential', 'warmup_cosine')
+
+
+def make_schedule(cfg: ml_collections.ConfigDict, num_steps: int):
+  """A learning-rate schedule from `cfg.learning_rate`, `cfg.schedule` and friends."""
+  lr = cfg.learning_rate
+  kind = cfg.get('schedule', 'constant')
+  warmup = cfg.get('warmup_steps', 0)
+  if kind == 'constant':
+    sched = optax.constant_schedule(lr)
+  elif kind in ('cosine', 'warmup_cosine'):
+    sched = optax.warmup_cosine_decay_schedule(
+        0.0 if warmup else lr, lr, warmup, max(num_steps, warmup + 1),
+        end_value=lr * cfg.get('final_lr_fraction', 0.0))
+    return sched
+  elif kind == 'exponential':
+    sched = optax.exponential_decay(lr, cfg.get('decay_steps', 1000), cfg.get('decay_rate', 0.5))
+  else:
+    raise ValueError(f'Unknown schedule {kind!r}; valid: {SCHEDULES}.')
+  if warmup:
+    sched = optax.join_schedules(
+        [optax.linear_schedule(0.0, lr, warmup), sched], [warmup])
+  return sched
+
+
+def make_optimizer(cfg: ml_collections.ConfigDict, num_steps: int) -> optax.GradientTransformation:
+  """Builds the optimiser named by `cfg.name` (see OPTIMIZERS).
+
+  Keys: name, learning_rate, schedule, warmup_steps, b1, b2, eps, weight_decay,
+  momentum, grad_clip_norm.
+  """
+  name = cfg.get('name', 'adam')
+  lr = make_schedule(cfg, num_steps)
+  if name == 'adam':
+    tx = optax.adam(lr, b1=cfg.get('b1', 0.9), b2=cfg.get('b2', 0.999), eps=cfg.get('eps', 1e-8))
+  elif name == 'adamw':
+    tx = optax.adamw(lr, b1=cfg.get('b1', 0.9), b2=cfg.get('b2', 0.999),
+                     eps=cfg.get('eps', 1e-8), weight_decay=cfg.get('weight_decay', 1e-4))
+  elif name == 'adamax':
+    tx = optax.adamax(lr, b1=cfg.get('b1', 0.9), b2=cfg.get('b2', 0.999))
+  elif name == 'sgd':
+    tx = optax.sgd(lr, momentum=cfg.get('momentum', None) or None)
+  elif name == 'rmsprop':
+    tx = optax.rmsprop(lr, decay=cfg.get('decay', 0.95), eps=cfg.get('eps', 1e-6))
+  else:
+    raise ValueError(f'Unknown optimizer {name!r}; valid: {OPTIMIZERS}.')
+  clip = cfg.get('grad_clip_norm', None)
+  if clip:
+    tx = optax.chain(optax.clip_by_global_norm(clip), tx)
+  return tx
