@@ -5,6 +5,11 @@ os.environ.setdefault('XLA_FLAGS', '')
 if '--xla_force_host_platform_device_count' not in os.environ['XLA_FLAGS']:
   os.environ['XLA_FLAGS'] += ' --xla_force_host_platform_device_count=8'
 os.environ.setdefault('JAX_PLATFORMS', 'cpu')
+# Experiments in tests train on ONE device unless a test sets `config.mesh.data` itself: eight
+# virtual devices on two cores make every step ~10x slower, and under heavy load XLA:CPU's
+# in-process all-reduce can stall past its 40 s rendezvous timeout. The multi-device tests
+# (tests/train) set mesh.data=8 explicitly and run few steps.
+os.environ.setdefault('JAXGEN_MESH_DATA', '1')
 
 import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position

@@ -95,8 +95,8 @@ def state_shardings(abstract_state: Any, mesh: Mesh,
 
 
 def check_batch_divisible(batch_size: int, mesh: Mesh, what: str = 'batch_size') -> None:
-  n = mesh.shape[DATA] // jax.process_count() * jax.process_count()
-  if batch_size % mesh.shape[DATA]:
+  n = mesh.shape[DATA]
+  if batch_size % n:
     raise ValueError(f'{what}={batch_size} is not divisible by the {n} devices of the mesh '
                      f"'{DATA}' axis; choose a multiple of {mesh.shape[DATA]} or set mesh.data.")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import os
 
 import ml_collections
 
@@ -18,7 +19,7 @@ def base_config() -> ml_collections.ConfigDict:
   num_samples     samples drawn at each evaluation and at the end.
   data            dataset name, batch sizes, preprocessing (`jaxgen.data.make_batchers`).
   optimizer       see `jaxgen.train.optim.make_optimizer`.
-  mesh.data       devices on the `data` axis (-1: all).
+  mesh.data       devices on the `data` axis (-1: all; default from $JAXGEN_MESH_DATA).
   sharding.fsdp   shard parameters and optimiser state over `data` (FSDP-style).
   model           the family's own hyper-parameters.
   """
@@ -33,12 +34,12 @@ def base_config() -> ml_collections.ConfigDict:
   c.num_samples = 64
   c.progress = True
   c.data = ml_collections.ConfigDict(dict(
-      name='mnist5k', batch_size=64, eval_batch_size=500, preprocess=[], logit_alpha=0.05,
+      name='mnist5k', batch_size=64, eval_batch_size=200, preprocess=[], logit_alpha=0.05,
       kwargs={}))
   c.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-3, schedule='constant', warmup_steps=0, b1=0.9, b2=0.999,
       eps=1e-8, weight_decay=0.0, grad_clip_norm=0.0))
-  c.mesh = ml_collections.ConfigDict(dict(data=-1))
+  c.mesh = ml_collections.ConfigDict(dict(data=int(os.environ.get('JAXGEN_MESH_DATA', -1))))
   c.sharding = ml_collections.ConfigDict(dict(fsdp=False, min_size=2**14))
   c.model = ml_collections.ConfigDict()
   return c
