@@ -61,11 +61,18 @@ class Batcher:
       batch = self.transform(batch, np.random.default_rng(rng_seed))
     return batch
 
+  def permutation(self, epoch: int) -> np.ndarray:
+    """The example order of `epoch` (the last one is kept, so each is drawn once)."""
+    cached = getattr(self, '_perm', None)
+    if cached is None or cached[0] != epoch:
+      self._perm = (epoch, np.random.default_rng([self.seed, 0, epoch]).permutation(
+          len(self.source)))
+    return self._perm[1]
+
   def indices(self, step: int) -> np.ndarray:
     """The global example indices of the training batch for `step`."""
     epoch, i = divmod(int(step), self.steps_per_epoch)
-    perm = np.random.default_rng([self.seed, 0, epoch]).permutation(len(self.source))
-    return perm[i * self.batch_size:(i + 1) * self.batch_size]
+    return self.permutation(epoch)[i * self.batch_size:(i + 1) * self.batch_size]
 
   def batch(self, step: int) -> dict:
     """The (process-local) training batch for `step`: shuffled, fixed size."""

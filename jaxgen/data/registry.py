@@ -195,3 +195,4 @@ for _name in TOY_2D:
 # Audio lives in its own module (imported on first use).
 register_lazy('speech8k', 'jaxgen.data.audio:speech8k')
 register_lazy('music8k', 'jaxgen.data.audio:music8k')
+register_lazy('tfds_audio', 'jaxgen.data.audio:tfds_audio')

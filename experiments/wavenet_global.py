@@ -1,0 +1,34 @@
+"""Globally conditioned WaveNet (van den Oord et al. 2016, "WaveNet", section 2.5, eq. 2).
+
+Run:   jaxgen train wavenet_global --workdir /tmp/wavenet_global
+       jaxgen train wavenet_global:music --workdir /tmp/wavenet_global_music
+Tiny:  jaxgen train wavenet_global:tiny --workdir /tmp/wavenet_global_tiny
+
+Paper: multi-speaker speech conditioned on a speaker one-hot (VCTK, 109 speakers): one
+model generates any of the speakers' voices. Our offline data has one speaker, so the global
+id is the prompt group of the crop (speech8k `global_id='category'`: the 7 folders of
+digits, letters, phonetic alphabet, ...), or with `:music` the track (music8k, 5 tracks,
+`global_id='file'`, test = the tail of every track). Samples are drawn for ids 0, 1, ...;
+the measured number is the test NLL (nats per mu-law sample) next to wavenet_speech's:
+conditioning on the group should not be worse (tiny: < 3.3 nats).
+"""
+from jaxgen.models.wavenet import experiment_config, tiny_variant
+
+
+def get_config(variant: str = ''):
+  c = experiment_config(num_stacks=2, dilation_cycle=10, residual_channels=32,
+                        dilation_channels=32, skip_channels=128, end_channels=128,
+                        sample_length=16000, num_global=7, global_channels=16)
+  c.data.kwargs = dict(c.data.kwargs, global_id='category')
+  c.num_samples = 7
+  if variant == 'music':
+    c.data.name = 'music8k'
+    c.data.kwargs = dict(c.data.kwargs, global_id='file')
+    c.model.num_global = 5
+    c.num_samples = 5
+  elif variant == 'tiny':
+    tiny_variant(c)
+  elif variant:
+    raise ValueError(f"Unknown variant {variant!r} of wavenet_global; valid: '', 'music', "
+                     "'tiny'.")
+  return c
