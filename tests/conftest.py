@@ -14,8 +14,9 @@ os.environ.setdefault('JAXGEN_MESH_DATA', '1')
 import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+# Outside the checkout, so fresh clones on the same machine (CI) reuse compiled programs.
 _CACHE = os.environ.get('JAXGEN_TEST_CACHE',
-                        os.path.join(os.path.dirname(os.path.dirname(__file__)), '.jax_cache'))
+                        os.path.join(os.path.expanduser('~'), '.cache', 'jaxgen', 'jax_cache'))
 jax.config.update('jax_compilation_cache_dir', _CACHE)
 jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
 

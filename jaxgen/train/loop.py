@@ -198,6 +198,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   eval_every = config.get('eval_every', 0)
   ckpt_every = config.get('checkpoint_every', 0)
   pending: list = []
+  # XLA:CPU runs every virtual device's share of a collective on one small thread pool; with
+  # many steps queued, an all-reduce can wait forever for participants that never get a
+  # thread. On a multi-device CPU mesh, finish each step before dispatching the next.
+  sync_each_step = (exp.mesh.devices.flat[0].platform == 'cpu' and exp.mesh.devices.size > 1)
   t0, compile_time = time.time(), None
   try:
     for step in range(start, total):
@@ -205,6 +209,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       state, metrics = train_step(state, batch, exp.keys['train'])
       s = step + 1
       pending.append((s, metrics))
+      if sync_each_step:
+        jax.block_until_ready(metrics)
       if compile_time is None:
         jax.block_until_ready(metrics)
         compile_time = time.time() - t0
