@@ -54,3 +54,35 @@ def pixels(shape, event_ndims: int) -> int:
   for s in event_shape[:-1]:
     n *= s
   return n
+
+
+class Conditioned:
+  """Mixin of the bijectors driven by a conditioner (couplings, autoregressive bijectors).
+
+  Holds the conditioner, the element-wise transformer and the optional context, and builds
+  the element-wise bijector tau(.; h(z, context)) from a conditioner input z.
+  """
+
+  def _set_conditioner(self, conditioner, transformer, context):
+    if not callable(conditioner):
+      raise ValueError(f'{type(self).__name__}: conditioner must be callable; got '
+                       f'{type(conditioner).__name__}.')
+    self._conditioner, self._transformer, self._context = conditioner, transformer, context
+
+  @property
+  def conditioner(self):
+    return self._conditioner
+
+  @property
+  def transformer(self):
+    return self._transformer
+
+  @property
+  def context(self):
+    return self._context
+
+  def _transformer_for(self, z: Array, width: int):
+    """tau(.; h(z, c)) for an event whose last axis has `width` elements."""
+    params = call_conditioner(self._conditioner, z, self._context)
+    params = split_params(params, width, self._transformer.num_params, type(self).__name__)
+    return self._transformer(params)

@@ -1,0 +1,23 @@
+"""MAF MoG on mnist5k: MAF(5) with a MADE mixture-of-Gaussians base (Papamakarios, Pavlakou &
+Murray 2017, s.4.2-4.3).
+
+Run:   jaxgen train maf_mog_mnist --workdir /tmp/maf_mog_mnist
+Tiny:  jaxgen train maf_mog_mnist:tiny --workdir /tmp/maf_mog_mnist_tiny
+
+Paper (table 2, MNIST): MAF MoG(5) beats MAF(5) by about 200 nats in logit space. Measured
+against maf_mnist with the same budget, in bits/dim in 8-bit pixel space.
+"""
+from jaxgen.models.flows import configs
+
+
+def tiny(c):
+  c.model.num_layers = 2
+  c.model.hidden_sizes = (64,)
+  c.model.num_components = 5
+  c.num_steps = 300
+  c.num_samples = 16
+
+
+def get_config(variant: str = ''):
+  c = configs.image_config('maf', 'mnist5k', base_density='mog')
+  return configs.apply_variant(c, variant, 'maf_mog_mnist', tiny)

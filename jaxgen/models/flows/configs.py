@@ -1,0 +1,149 @@
+"""The flow papers' recipes as configs; `experiments/{nice,realnvp,glow,maf,iaf}_*.py` start here.
+
+  image_config(kind, dataset)  NICE / RealNVP / Glow / MAF by maximum likelihood on 8-bit
+                               images (uint8 in, dequantized by the task, bits/dim out).
+  toy_config(dataset)          MAF on a 2-D density (nats); `toy_variant` parses
+                               '[DATASET][_tiny]'.
+  iaf_config(target)           IAF by reverse KL against an unnormalised 2-D density.
+  apply_variant(c, variant, name, tiny)   the 'tiny' variant shared by all of them.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import ml_collections
+
+from jaxgen.train.config import base_config
+
+# The architectures of the papers, at the scale of 28x28 images.
+MODEL_DEFAULTS = {
+    # NICE s.5.1 (MNIST): 4 additive couplings, m = ReLU MLP of 5 x 1000, logistic prior.
+    'nice': dict(hidden=(1000,) * 5, num_couplings=4, prior='logistic', logit_alpha=None),
+    # RealNVP s.4.1: multi-scale, resnet s/t with 64 features, batch norm, logit alpha 0.05.
+    'realnvp': dict(num_scales=3, channels=64, num_blocks=4, couplings_per_stage=3, batch_norm=True,
+                    bn_momentum=0.95, logit_alpha=0.05),
+    # Glow s.5: L levels of K steps, NN() width 512 (here 28x28: two squeezes, so L = 2).
+    'glow': dict(num_levels=2, depth=16, hidden=512, lu=True, scan=True,
+                 sample_temperature=0.7),
+    # MAF s.4.3 (MNIST): 5 layers, MADE 1 x 1024, batch norm, logit lambda 1e-6. The
+    # log-scale alpha is soft-clamped to (-4, 4) ('tanh'; the paper's is unbounded, 'exp'),
+    # which keeps the density finite far from the data.
+    'maf': dict(num_layers=5, hidden_sizes=(1024,), transformer='affine',
+                scale_activation='tanh', batch_norm=True, base_density='gaussian',
+                num_components=10, scan=True, logit_alpha=1e-6),
+}
+
+
+def _adam(lr: float, schedule: str = 'constant', warmup: int = 0, clip: float = 0.0):
+  return ml_collections.ConfigDict(dict(
+      name='adam', learning_rate=lr, schedule=schedule, warmup_steps=warmup, b1=0.9,
+      b2=0.999, eps=1e-8, weight_decay=0.0, grad_clip_norm=clip))
+
+
+def _schedule(c, num_steps: int, log_every: int, eval_every: int, num_samples: int):
+  c.num_steps = num_steps
+  c.log_every = log_every
+  c.eval_every = c.checkpoint_every = eval_every
+  c.num_samples = num_samples
+  return c
+
+
+def image_config(kind: str, dataset: str = 'mnist5k', **model) -> ml_collections.ConfigDict:
+  """Maximum likelihood of `kind` on the uint8 images of `dataset`."""
+  if kind not in MODEL_DEFAULTS:
+    raise ValueError(f'Unknown flow kind {kind!r}; valid: {sorted(MODEL_DEFAULTS)}.')
+  c = base_config()
+  c.task = 'flow'
+  c.data.name = dataset
+  c.data.preprocess = []          # raw pixels: the task dequantizes them
+  c.data.batch_size = 64
+  c.data.eval_batch_size = 200
+  c.model = ml_collections.ConfigDict(dict(kind=kind, **{**MODEL_DEFAULTS[kind], **model}))
+  c.optimizer = _adam(1e-3, 'warmup_cosine', warmup=200, clip=100.0)
+  return _schedule(c, 10_000, 100, 2000, 64)
+
+
+def toy_config(dataset: str = 'moons', **model) -> ml_collections.ConfigDict:
+  """MAF on a 2-D density (`jaxgen.data` 'moons', '8gaussians', 'checkerboard', 'rings')."""
+  c = base_config()
+  c.task = 'flow'
+  c.data.name = dataset
+  c.data.batch_size = 256
+  c.data.eval_batch_size = 1000
+  c.model = ml_collections.ConfigDict(dict(
+      kind='maf', num_layers=5, hidden_sizes=(64, 64), transformer='affine',
+      scale_activation='tanh', batch_norm=True, base_density='gaussian', num_components=10,
+      scan=True))
+  c.model.update(model)
+  c.optimizer = _adam(1e-3, 'cosine', clip=100.0)
+  return _schedule(c, 5000, 250, 2500, 20_000)
+
+
+def iaf_config(target: str = 'u1', **model) -> ml_collections.ConfigDict:
+  """IAF by reverse KL to exp(-U_target); data only sets the samples per step."""
+  c = base_config()
+  c.task = 'iaf_target'
+  c.data.name = 'moons'           # unused contents: batch_size = samples per step
+  c.data.batch_size = 256
+  c.data.eval_batch_size = 1000
+  c.model = ml_collections.ConfigDict(dict(
+      target=target, num_layers=6, hidden_sizes=(64, 64), transformer='affine',
+      scale_activation='tanh', scan=True))
+  c.model.update(model)
+  c.optimizer = _adam(1e-3, 'cosine', clip=100.0)
+  return _schedule(c, 5000, 250, 2500, 20_000)
+
+
+def tiny_realnvp(c: ml_collections.ConfigDict):
+  """The 'tiny' RealNVP: 2 scales, one coupling per stage, 8-channel ResNets, 200 steps."""
+  c.model.num_scales = 2
+  c.model.channels = 8
+  c.model.num_blocks = 1
+  c.model.couplings_per_stage = 1
+  c.data.batch_size = 16
+  c.num_steps = 200
+  c.num_samples = 16
+
+
+def tiny_glow(c: ml_collections.ConfigDict):
+  """The 'tiny' Glow: 2 levels of 2 unrolled steps (XLA:CPU runs convolutions inside while
+  loops ~6x slower, see experiments/bench/flows.py), NN() width 16, 200 steps."""
+  c.model.depth = 2
+  c.model.hidden = 16
+  c.model.scan = False
+  c.data.batch_size = 16
+  c.num_steps = 200
+  c.num_samples = 20 if c.model.get('num_classes', 0) else 16
+
+
+def tiny_toy(c: ml_collections.ConfigDict):
+  """The 'tiny' 2-D MAF: 3 layers of 2 x 32, 300 steps at learning rate 3e-3."""
+  c.model.num_layers = 3
+  c.model.hidden_sizes = (32, 32)
+  c.optimizer.learning_rate = 3e-3
+  c.num_steps = 300
+
+
+def toy_variant(variant: str, name: str, **model) -> ml_collections.ConfigDict:
+  """The config of a 2-D MAF experiment from '[DATASET][_tiny]' (DATASET default moons)."""
+  from jaxgen.data.registry import TOY_2D  # pylint: disable=g-import-not-at-top
+  dataset, _, rest = variant.partition('_')
+  if dataset == 'tiny' and not rest:
+    dataset, rest = '', 'tiny'
+  if dataset and dataset not in TOY_2D:
+    raise ValueError(f'Unknown variant {variant!r} of {name}; valid: [DATASET][_tiny] with '
+                     f"DATASET in {TOY_2D}, or 'tiny'.")
+  return apply_variant(toy_config(dataset or 'moons', **model), rest, name, tiny_toy)
+
+
+def apply_variant(c: ml_collections.ConfigDict, variant: str, name: str,
+                  tiny: Callable[[ml_collections.ConfigDict], None]):
+  """'' (the default run) or 'tiny' (tests: seconds on CPU); else a ValueError."""
+  if variant == 'tiny':
+    tiny(c)
+    c.log_every = min(c.log_every, 50)
+    c.eval_every = c.checkpoint_every = c.num_steps // 2
+    c.optimizer.warmup_steps = min(c.optimizer.warmup_steps, c.num_steps // 10)
+  elif variant:
+    raise ValueError(f"Unknown variant {variant!r} of {name}; valid: '', 'tiny'.")
+  return c
