@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 
 import flax.linen as nn
 import flax.serialization
@@ -330,8 +331,12 @@ def _get_classifier(dataset: str, cache_dir: str) -> Classifier:
       params = flax.serialization.from_bytes(jax.device_get(template['params']), f.read())
     return Classifier(dataset, tuple(meta['shape']), meta['num_classes'], params, meta['info'])
   clf = train_classifier(dataset)
-  _atomic_write(path + '.msgpack', flax.serialization.to_bytes(clf.params))
-  _atomic_write(path + '.json', json.dumps(dict(
-      dataset=dataset, shape=list(clf.shape), num_classes=clf.num_classes, info=clf.info,
-      recipe=RECIPE), indent=1).encode())
+  try:
+    _atomic_write(path + '.msgpack', flax.serialization.to_bytes(clf.params))
+    _atomic_write(path + '.json', json.dumps(dict(
+        dataset=dataset, shape=list(clf.shape), num_classes=clf.num_classes, info=clf.info,
+        recipe=RECIPE), indent=1).encode())
+  except OSError as e:  # a read-only home: still usable, retrained next time
+    warnings.warn(f'Could not cache the {dataset} classifier in {cache_dir} ({e}); set '
+                  'JAXGEN_CACHE_DIR to a writable folder to keep it.')
   return clf

@@ -136,11 +136,15 @@ def jensen_shannon(x, p, q) -> float:
   return _trapezoid(integrand, x)
 
 
-def value_integral(x, p_data, p_g, d) -> float:
+def value_integral(x, p_data, p_g, logit) -> float:
   """V(D, G) = ∫ p_data log D + p_g log(1 - D) dx by the trapezoid rule (eq. 3 of the paper).
 
+  D is given by its logit, so log D = -softplus(-logit) and log(1 - D) = -softplus(logit) stay
+  finite where D rounds to 0 or 1 (the tails of D* = p_data / (p_data + p_g)).
+
   Args:
-    x: a 1-D increasing grid [n]; p_data, p_g: densities on it [n]; d: D(x) in (0, 1) on it [n].
+    x: a 1-D increasing grid [n]; p_data, p_g: densities on it [n]; logit: D's logit on it [n].
   """
-  x, (p_data, p_g, d) = _check_grid(x, p_data, p_g, d)
-  return _trapezoid(_xlogy(p_data, d) + _xlogy(p_g, 1.0 - d), x)
+  x, (p_data, p_g, logit) = _check_grid(x, p_data, p_g, logit)
+  log_d, log_1md = -np.logaddexp(0.0, -logit), -np.logaddexp(0.0, logit)
+  return _trapezoid(p_data * log_d + p_g * log_1md, x)
