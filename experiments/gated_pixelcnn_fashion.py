@@ -1,0 +1,31 @@
+"""Gated PixelCNN (van den Oord et al. 2016b) on Fashion-MNIST, 256 levels per pixel.
+
+Run:   jaxgen train gated_pixelcnn_fashion --workdir /tmp/gated_pixelcnn_fashion
+       jaxgen train gated_pixelcnn_fashion:logistic --workdir /tmp/gated_pixelcnn_fashion_dlm
+Tiny:  jaxgen train gated_pixelcnn_fashion:tiny --workdir /tmp/gated_pixelcnn_fashion_tiny
+
+Paper: 2016b, Table 1 (CIFAR-10): Gated PixelCNN 3.03 bits/dim, PixelCNN 3.14, Diagonal
+BiLSTM 3.00. The `logistic` variant replaces the 256-way softmax by PixelCNN++'s discretised
+mixture of 5 logistics (Salimans et al. 2017, section 2.1; 2.92 bits/dim on CIFAR-10 with the
+rest of PixelCNN++), which trains faster from few examples. No Fashion-MNIST number exists in
+the papers: compare with pixelcnn_fashion and pixelrnn_fashion at the same budget. The tiny
+variant reaches < 4.2 bits/dim (independent pixels: 4.59 bits/dim).
+"""
+from jaxgen.models.pixel_common import pixel_config, variant_flags
+
+FLAGS = ('tiny', 'logistic')
+
+
+def get_config(variant: str = ''):
+  flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_fashion')
+  tiny = 'tiny' in flags
+  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny)
+  c.model.kind = 'gated'
+  c.model.output = 'logistic_mixture' if 'logistic' in flags else 'softmax'
+  c.model.features = 16 if tiny else 32
+  c.model.num_layers = 3 if tiny else 8
+  c.model.kernel_size = 3
+  c.model.first_kernel_size = 7
+  c.model.skip_features = 32 if tiny else 64
+  c.model.output_features = 32 if tiny else 64
+  return c
