@@ -29,7 +29,7 @@ import ml_collections
 
 from jaxgen.models import pixel_common
 from jaxgen.nn.gated import GatedLayer
-from jaxgen.nn.masked_conv import MaskedConv2D
+from jaxgen.nn.masked_conv import MaskedConv2D, default_kernel_init
 
 KINDS = ('pixelcnn', 'gated')
 
@@ -87,13 +87,14 @@ class SpatialConditioning(nn.Module):
 
   @nn.compact
   def __call__(self, h):
-    b, f = h.shape[0], self.features
+    b, f, init = h.shape[0], self.features, default_kernel_init
     if self.height % 4 or self.width % 4:
-      return nn.Dense(self.height * self.width * f)(h).reshape(b, self.height, self.width, f)
-    s = nn.Dense(self.height // 4 * self.width // 4 * f)(h)
+      return nn.Dense(self.height * self.width * f, kernel_init=init)(h).reshape(
+          b, self.height, self.width, f)
+    s = nn.Dense(self.height // 4 * self.width // 4 * f, kernel_init=init)(h)
     s = jax.nn.relu(s.reshape(b, self.height // 4, self.width // 4, f))
-    s = jax.nn.relu(nn.ConvTranspose(f, (3, 3), strides=(2, 2))(s))
-    return nn.ConvTranspose(f, (3, 3), strides=(2, 2))(s)
+    s = jax.nn.relu(nn.ConvTranspose(f, (3, 3), strides=(2, 2), kernel_init=init)(s))
+    return nn.ConvTranspose(f, (3, 3), strides=(2, 2), kernel_init=init)(s)
 
 
 class GatedPixelCNN(nn.Module):

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.nn.masked_conv import MaskedConv2D, color_groups, down_shift
+from jaxgen.nn.masked_conv import MaskedConv2D, color_groups, default_kernel_init, down_shift
 
 
 def gated_activation(x: jax.Array) -> jax.Array:
@@ -98,7 +98,8 @@ class GatedLayer(nn.Module):
       """V^T h (eq. 4) plus V * s (eq. 5) for the gates of one stack; 0 without conditioning."""
       out = 0.0
       if cond is not None:
-        out = nn.Dense(2 * p, use_bias=False, name=f'cond_{stack}')(cond)[:, None, None, :]
+        out = nn.Dense(2 * p, use_bias=False, kernel_init=default_kernel_init,
+                       name=f'cond_{stack}')(cond)[:, None, None, :]
       if spatial is not None:
         out = out + MaskedConv2D(2 * p, (1, 1), mask_type=None, use_bias=False,
                                  name=f'spatial_{stack}')(spatial)

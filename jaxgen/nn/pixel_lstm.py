@@ -18,7 +18,11 @@ state-to-state convolution (eq. 3),
                   states at (i-1, j) and (i, j-1), and c_prev is the cell at (i, j-1). States
                   outside the image are zero. The Diagonal BiLSTM runs a second, mirrored
                   direction (reading (i-1, j) and (i, j+1)) and adds its output shifted down one
-                  row, so that no future pixel leaks and no blind spot is left.
+                  row, so that no future pixel leaks and the layer's context is complete.
+                  (In the paper's network the layer inputs come from a mask-'A' convolution,
+                  which never carries a pixel's own value: the last pixel of the row above
+                  then reaches (i, j) only through that convolution, for j >= W - 1 - k0 // 2;
+                  tests/models/test_pixelrnn.py pins this exact receptive field.)
 
 Gate features are laid out [i | f | o | g], each block split into `num_groups` colour groups,
 so the mask-'B' input-to-state convolution keeps the R -> G -> B order inside a pixel; the
@@ -40,7 +44,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.nn.masked_conv import MaskedConv2D, color_groups, conv_valid, down_shift
+from jaxgen.nn.masked_conv import (MaskedConv2D, color_groups, conv_valid, default_kernel_init,
+                                   down_shift)
 
 
 def lstm_update(gates: jax.Array, c_prev: jax.Array):
@@ -126,7 +131,7 @@ class RowLSTM(nn.Module):
     gates_is = MaskedConv2D(4 * hid, (1, k), mask_type='B', num_groups=self.num_groups,
                             out_groups=lstm_gate_groups(hid, self.num_groups),
                             name='input_to_state')(x, decode=cache, row=row, col=col)
-    kernel = self.param('state_to_state', nn.initializers.lecun_normal(), (1, k, hid, 4 * hid))
+    kernel = self.param('state_to_state', default_kernel_init, (1, k, hid, 4 * hid))
     b = x.shape[0]
     if decode == 'pixel':
       h_map = self.variable('cache', 'h', jnp.zeros, ())    # [b, H + 1, W + k - 1, h]
@@ -175,7 +180,8 @@ class DiagonalBiLSTM(nn.Module):
                           out_groups=gate_groups, name='input_to_state_l2r')
     is_r2l = MaskedConv2D(4 * hid, (1, 1), mask_type='B', num_groups=groups,
                           out_groups=gate_groups, name='input_to_state_r2l')
-    init = nn.initializers.lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(0,))
+    init = nn.initializers.variance_scaling(1.0, 'fan_in', 'normal', in_axis=-2, out_axis=-1,
+                                            batch_axis=(0,))
     k_l2r = self.param('state_to_state_l2r', init, (2, hid, 4 * hid))
     k_r2l = self.param('state_to_state_r2l', init, (2, hid, 4 * hid))
     if decode == 'row':
