@@ -33,9 +33,11 @@ VARIANTS = {
 
 def _time_step(config, batch, steps: int) -> tuple[float, float]:
   task = GANTask(config)
-  v = jax.jit(task.init)(jax.random.key(0), batch)
-  state = TrainState(jnp.zeros((), jnp.int32), v.params, init_opt_state(task.tx, v.params),
-                     v.extra)
+  def init(key, batch):
+    v = task.init(key, batch)
+    return v.params, v.extra
+  params, extra = jax.jit(init)(jax.random.key(0), batch)
+  state = TrainState(jnp.zeros((), jnp.int32), params, init_opt_state(task.tx, params), extra)
   step = jax.jit(task.train_step, donate_argnums=0)
   t = time.perf_counter()
   state, m = step(state, batch, jax.random.key(1))
