@@ -57,7 +57,7 @@ def spectral_norms(variables: dict[str, Any]) -> dict[str, tuple[float, float]]:
     keys = [getattr(k, 'key', str(k)) for k in path]
     if not keys[-1].endswith('/sigma'):
       continue
-    # batch_stats: [..., 'SpectralNorm_k', 'layer/kernel/sigma'] <-> params: [..., 'layer', 'kernel']
+    # batch_stats [..., 'SpectralNorm_k', 'layer/kernel/sigma'] <-> params [..., 'layer', 'kernel']
     param_path = keys[:-2] + keys[-1].split('/')[:-1]
     w = _get(variables['params'], param_path)
     if w is None:

@@ -72,7 +72,7 @@ def _leaves_equal(a, b):
 
 def test_killed_run_resumes_to_the_uninterrupted_parameters(tmp_path):
   # Two Adam states, both networks' batch-norm statistics and the generator EMA.
-  config = _config('dcgan_mnist5k:tiny', num_steps=4, checkpoint_every=2, eval_every=0,
+  config = _config('dcgan_mnist5k:tiny', num_steps=4, checkpoint_every=2, eval_every=2,
                    log_every=1, num_samples=4, **{'model.eval_samples': 50,
                                                   'data.eval_batch_size': 500})
   killed, straight = str(tmp_path / 'killed'), str(tmp_path / 'straight')
@@ -87,7 +87,9 @@ def test_killed_run_resumes_to_the_uninterrupted_parameters(tmp_path):
     _leaves_equal(getattr(a, field), getattr(b, field))
   assert set(a.opt_state) == {'generator', 'discriminator'}
   assert 'ema' in a.extra and 'batch_stats' in a.extra['discriminator']
-  assert os.path.exists(os.path.join(killed, 'samples', 'final.png'))
+  # A sample grid at each evaluation, from the EMA generator.
+  for tag in ('step_0000002', 'final'):
+    assert os.path.exists(os.path.join(killed, 'samples', f'{tag}.png'))
   assert {'final/frechet_distance', 'final/class_coverage', 'final/mean_confidence'} <= set(
       resumed)
 
