@@ -9,7 +9,7 @@ single mask and 86.64 nats with connectivity-agnostic training and a 32-mask ens
 binarized), one hidden layer of 500 units, 8 mask sets: 107.5 nats single mask and 105.2 nats
 for the 8-mask ensemble (12x less training data than the paper, hence the gap).
 """
-from jaxgen.train.config import base_config
+from jaxgen.train.config import base_config, unknown_variant
 
 
 def get_config(variant: str = ''):
@@ -44,5 +44,5 @@ def get_config(variant: str = ''):
     c.checkpoint_every = 200
     c.num_samples = 16
   elif variant:
-    raise ValueError(f"Unknown variant {variant!r} of made_mnist; valid: '', 'tiny'.")
+    raise unknown_variant('made_mnist', variant, ('', 'tiny'))
   return c

@@ -45,6 +45,12 @@ def base_config() -> ml_collections.ConfigDict:
   return c
 
 
+def unknown_variant(experiment: str, variant: str, valid) -> ValueError:
+  """The error for a variant that `experiment` does not have, listing the `valid` ones."""
+  return ValueError(f'Unknown variant {variant!r} of {experiment}; valid: '
+                    f'{", ".join(repr(v) for v in valid)}.')
+
+
 def _parse(value: str):
   try:
     return ast.literal_eval(value)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ml_collections
 
-from jaxgen.train.config import base_config
+from jaxgen.train.config import base_config, unknown_variant
 
 
 def _adam(learning_rate: float, b1: float, b2: float = 0.999) -> ml_collections.ConfigDict:
@@ -53,11 +53,6 @@ def _tiny(c, base_features: int, num_steps: int):
   _schedule(c, num_steps, num_steps // 2, 16)
 
 
-def _unknown(name: str, variant: str, valid):
-  return ValueError(f'Unknown variant {variant!r} of {name}; valid: '
-                    f'{", ".join(repr(v) for v in valid)}.')
-
-
 def dcgan_config(dataset: str, variant: str = '') -> ml_collections.ConfigDict:
   """DCGAN with the paper's optimiser, loss and initialisation on an image dataset."""
   c = _gan_base(dataset)
@@ -71,7 +66,7 @@ def dcgan_config(dataset: str, variant: str = '') -> ml_collections.ConfigDict:
   if variant == 'tiny':
     _tiny(c, base_features=16, num_steps=300)
   elif variant:
-    raise _unknown(f'dcgan on {dataset}', variant, ('', 'tiny'))
+    raise unknown_variant(f'dcgan on {dataset}', variant, ('', 'tiny'))
   return c
 
 
@@ -94,7 +89,7 @@ def sagan_config(dataset: str, variant: str = '') -> ml_collections.ConfigDict:
     c.model.num_classes = 10
     c.num_samples = 100      # ten rows: sample i has class i % 10
   elif variant:
-    raise _unknown(f'sagan on {dataset}', variant, ('', 'tiny', 'conditional'))
+    raise unknown_variant(f'sagan on {dataset}', variant, ('', 'tiny', 'conditional'))
   return c
 
 
@@ -116,5 +111,5 @@ def toy_config(dataset: str = '8gaussians', variant: str = '') -> ml_collections
     c.model.g_hidden = c.model.d_hidden = (64, 64)
     _schedule(c, 2000, 1000, 2000)
   elif variant:
-    raise _unknown(f'the 2-D GAN on {dataset}', variant, ('', 'tiny'))
+    raise unknown_variant(f'the 2-D GAN on {dataset}', variant, ('', 'tiny'))
   return c
