@@ -13,13 +13,14 @@ variant reaches < 4.2 bits/dim (independent pixels: 4.59 bits/dim).
 """
 from jaxgen.models.pixel_common import pixel_config, variant_flags
 
-FLAGS = ('tiny', 'logistic')
+FLAGS = ('tiny', 'long', 'logistic')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_fashion')
   tiny = 'tiny' in flags
-  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny)
+  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny, num_steps=500,
+                   long='long' in flags)
   c.model.kind = 'gated'
   c.model.output = 'logistic_mixture' if 'logistic' in flags else 'softmax'
   c.model.features = 16 if tiny else 32

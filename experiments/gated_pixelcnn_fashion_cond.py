@@ -18,14 +18,15 @@ independent pixels: 0.57), and over 40% of its samples are classified as their c
 """
 from jaxgen.models.pixel_common import pixel_config, variant_flags
 
-FLAGS = ('tiny', 'spatial', '256')
+FLAGS = ('tiny', 'long', 'spatial', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_fashion_cond')
   tiny = 'tiny' in flags
   levels = 256 if ('256' in flags or not tiny) else 2
-  c = pixel_config('pixelcnn', 'fashion_mnist', levels, tiny)
+  c = pixel_config('pixelcnn', 'fashion_mnist', levels, tiny, num_steps=500,
+                   long='long' in flags)
   c.model.kind = 'gated'
   c.model.num_classes = 10
   c.model.spatial_conditioning = 'spatial' in flags or tiny

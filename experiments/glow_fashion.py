@@ -13,4 +13,5 @@ from jaxgen.models.flows import configs
 
 def get_config(variant: str = ''):
   c = configs.image_config('glow', 'fashion_mnist')
-  return configs.apply_variant(c, variant, 'glow_fashion', configs.tiny_glow)
+  return configs.apply_variant(c, variant, 'glow_fashion', configs.tiny_glow,
+                               configs.paper_image)

@@ -17,4 +17,5 @@ from jaxgen.models.flows import configs
 
 def get_config(variant: str = ''):
   c = configs.image_config('glow', 'mnist5k')
-  return configs.apply_variant(c, variant, 'glow_mnist', configs.tiny_glow)
+  return configs.apply_variant(c, variant, 'glow_mnist', configs.tiny_glow,
+                               configs.paper_image)

@@ -15,4 +15,5 @@ from jaxgen.models.flows import configs
 def get_config(variant: str = ''):
   c = configs.image_config('glow', 'mnist5k', num_classes=10)
   c.num_samples = 100
-  return configs.apply_variant(c, variant, 'glow_mnist_cond', configs.tiny_glow)
+  return configs.apply_variant(c, variant, 'glow_mnist_cond', configs.tiny_glow,
+                               configs.paper_image)

@@ -23,4 +23,4 @@ def tiny(c):
 
 def get_config(variant: str = ''):
   c = configs.image_config('maf', 'mnist5k')
-  return configs.apply_variant(c, variant, 'maf_mnist', tiny)
+  return configs.apply_variant(c, variant, 'maf_mnist', tiny, configs.paper_image)

@@ -18,6 +18,12 @@ def tiny(c):
   c.num_samples = 16
 
 
+def paper(c):
+  configs.paper_image(c, hidden_sizes=(1024,))
+
+
 def get_config(variant: str = ''):
-  c = configs.image_config('maf', 'mnist5k', base_density='mog')
-  return configs.apply_variant(c, variant, 'maf_mog_mnist', tiny)
+  # The MoG head has 3 x 10 x 784 outputs: MADE 1 x 512 keeps a step near 0.15 s on 2 cores.
+  c = configs.image_config('maf', 'mnist5k', base_density='mog', hidden_sizes=(512,))
+  c.num_steps, c.eval_every = 2500, 1250
+  return configs.apply_variant(c, variant, 'maf_mog_mnist', tiny, paper)

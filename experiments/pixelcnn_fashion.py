@@ -12,12 +12,14 @@ mask-B blocks of h=32 and a 256-way softmax. The tiny variant reaches < 4.2 bits
 """
 from jaxgen.models.pixel_common import pixel_config, variant_flags
 
-FLAGS = ('tiny',)
+FLAGS = ('tiny', 'long',)
 
 
 def get_config(variant: str = ''):
-  tiny = 'tiny' in variant_flags(variant, FLAGS, 'pixelcnn_fashion')
-  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny)
+  flags = variant_flags(variant, FLAGS, 'pixelcnn_fashion')
+  tiny = 'tiny' in flags
+  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny, num_steps=800,
+                   long='long' in flags)
   c.model.kind = 'pixelcnn'
   c.model.features = 16 if tiny else 32
   c.model.num_layers = 2 if tiny else 6

@@ -16,13 +16,14 @@ pixels: 1.75).
 """
 from jaxgen.models.pixel_common import pixel_config, variant_flags
 
-FLAGS = ('tiny', '256')
+FLAGS = ('tiny', 'long', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelcnn_mnist')
   tiny = 'tiny' in flags
-  c = pixel_config('pixelcnn', 'mnist5k', 256 if '256' in flags else 2, tiny)
+  c = pixel_config('pixelcnn', 'mnist5k', 256 if '256' in flags else 2, tiny, num_steps=1000,
+                   long='long' in flags)
   c.model.kind = 'pixelcnn'
   c.model.features = 16 if tiny else 32
   c.model.num_layers = 2 if tiny else 6

@@ -11,13 +11,14 @@ LSTM < PixelCNN). The tiny variant reaches < 4.2 bits/dim (independent pixels: 4
 """
 from jaxgen.models.pixel_common import pixel_config, variant_flags
 
-FLAGS = ('tiny', 'row')
+FLAGS = ('tiny', 'long', 'row')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelrnn_fashion')
   tiny = 'tiny' in flags
-  c = pixel_config('pixelrnn', 'fashion_mnist', 256, tiny)
+  c = pixel_config('pixelrnn', 'fashion_mnist', 256, tiny, num_steps=300,
+                   long='long' in flags)
   c.model.kind = 'row_lstm' if 'row' in flags else 'diagonal_bilstm'
   c.model.features = 8 if tiny else 16
   c.model.num_layers = 1 if tiny else 4

@@ -14,13 +14,14 @@ less than the paper), the paper's 7-layer h=16 Diagonal BiLSTM with residual con
 """
 from jaxgen.models.pixel_common import pixel_config, variant_flags
 
-FLAGS = ('tiny', 'row', '256')
+FLAGS = ('tiny', 'long', 'row', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelrnn_mnist')
   tiny = 'tiny' in flags
-  c = pixel_config('pixelrnn', 'mnist5k', 256 if '256' in flags else 2, tiny)
+  c = pixel_config('pixelrnn', 'mnist5k', 256 if '256' in flags else 2, tiny, num_steps=400,
+                   long='long' in flags)
   c.model.kind = 'row_lstm' if 'row' in flags else 'diagonal_bilstm'
   c.model.features = 8 if tiny else 16
   c.model.num_layers = 1 if tiny else 7

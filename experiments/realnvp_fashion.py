@@ -14,4 +14,5 @@ from jaxgen.models.flows import configs
 
 def get_config(variant: str = ''):
   c = configs.image_config('realnvp', 'fashion_mnist')
-  return configs.apply_variant(c, variant, 'realnvp_fashion', configs.tiny_realnvp)
+  return configs.apply_variant(c, variant, 'realnvp_fashion', configs.tiny_realnvp,
+                               configs.paper_image)

@@ -16,4 +16,5 @@ from jaxgen.models.flows import configs
 
 def get_config(variant: str = ''):
   c = configs.image_config('realnvp', 'mnist5k')
-  return configs.apply_variant(c, variant, 'realnvp_mnist', configs.tiny_realnvp)
+  return configs.apply_variant(c, variant, 'realnvp_mnist', configs.tiny_realnvp,
+                               configs.paper_image)

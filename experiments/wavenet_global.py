@@ -12,7 +12,7 @@ digits, letters, phonetic alphabet, ...), or with `:music` the track (music8k, 5
 the measured number is the test NLL (nats per mu-law sample) next to wavenet_speech's:
 conditioning on the group should not be worse (tiny: < 3.3 nats).
 """
-from jaxgen.models.wavenet import experiment_config, tiny_variant
+from jaxgen.models.wavenet import apply_variant, experiment_config
 
 
 def get_config(variant: str = ''):
@@ -26,9 +26,4 @@ def get_config(variant: str = ''):
     c.data.kwargs = dict(c.data.kwargs, global_id='file')
     c.model.num_global = 5
     c.num_samples = 5
-  elif variant == 'tiny':
-    tiny_variant(c)
-  elif variant:
-    raise ValueError(f"Unknown variant {variant!r} of wavenet_global; valid: '', 'music', "
-                     "'tiny'.")
-  return c
+  return apply_variant(c, variant, 'wavenet_global', extra=('music',))

@@ -12,15 +12,11 @@ sample of the 8-bit mu-law classes: the classes' unigram entropy is 5.00 nats an
 in-sample bigram model 3.53 nats, so a WaveNet must go well below 3.5 (tiny: < 3.3 in
 150 steps). Generated audio is written to WORKDIR/samples/*.wav at every evaluation.
 """
-from jaxgen.models.wavenet import experiment_config, tiny_variant
+from jaxgen.models.wavenet import apply_variant, experiment_config
 
 
 def get_config(variant: str = ''):
   c = experiment_config(num_stacks=2, dilation_cycle=10, residual_channels=32,
                         dilation_channels=32, skip_channels=128, end_channels=128,
                         sample_length=16000)
-  if variant == 'tiny':
-    tiny_variant(c)
-  elif variant:
-    raise ValueError(f"Unknown variant {variant!r} of wavenet_speech; valid: '', 'tiny'.")
-  return c
+  return apply_variant(c, variant, 'wavenet_speech')

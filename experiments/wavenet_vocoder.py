@@ -15,7 +15,7 @@ spectra against real speech. The measured number is the test NLL in nats per 16-
 Tacotron 2's WaveNet reaches MOS 4.5 on 24 kHz speech; here we report NLL and mel error
 (tiny: < 9.5 nats per 16-bit sample).
 """
-from jaxgen.models.wavenet import experiment_config, tiny_variant
+from jaxgen.models.wavenet import apply_variant, experiment_config
 
 
 def get_config(variant: str = ''):
@@ -25,9 +25,7 @@ def get_config(variant: str = ''):
       input_kind='scalar', num_mixtures=10, num_bins=65536, local_features=40,
       upsample_strides=(4, 4, 8), sample_length=16384)
   c.data.kwargs = dict(c.data.kwargs, crop_length=4096)
+  c = apply_variant(c, variant, 'wavenet_vocoder', crop_length=2048, tiny_crop_length=1024)
   if variant == 'tiny':
-    tiny_variant(c, crop_length=1024)
     c.model.num_mixtures = 5
-  elif variant:
-    raise ValueError(f"Unknown variant {variant!r} of wavenet_vocoder; valid: '', 'tiny'.")
   return c

@@ -64,6 +64,7 @@ from jaxgen.nn.gated import gated_activation
 from jaxgen.nn import logistic_mixture
 from jaxgen.nn import mel as mel_lib
 from jaxgen.nn import mulaw
+from jaxgen.train.config import unknown_variant
 from jaxgen.train.task import Task, Variables
 
 OUTPUTS = ('categorical', 'logistic_mixture')
@@ -726,6 +727,38 @@ def experiment_config(**model_overrides) -> ml_collections.ConfigDict:
   c.checkpoint_every = 1000
   c.num_samples = 4
   return c
+
+
+def cpu_budget(c: ml_collections.ConfigDict, crop_length: int = 2000, num_steps: int = 800
+               ) -> ml_collections.ConfigDict:
+  """The default run: the experiment's network with one stack of its dilation cycle instead
+  of two, batches of 8 crops of `crop_length`, `num_steps` steps at a 2e-3 peak rate: about
+  ten minutes on a 2-core CPU. The 'long' variant skips this (two stacks, 16 crops of 4,000,
+  10,000 steps: an accelerator's job, ~15 hours on that CPU)."""
+  c.data.kwargs = dict(c.data.kwargs, crop_length=crop_length)
+  c.data.batch_size = 8
+  c.model.num_stacks = 1
+  c.optimizer.learning_rate = 2e-3
+  c.optimizer.warmup_steps = 50
+  c.num_steps = num_steps
+  c.log_every = 50
+  c.eval_every = 0
+  c.checkpoint_every = 200
+  return c
+
+
+def apply_variant(c: ml_collections.ConfigDict, variant: str, name: str, crop_length: int = 2000,
+                  tiny_crop_length: int = 1000, extra: tuple[str, ...] = ()
+                  ) -> ml_collections.ConfigDict:
+  """'' (the default run, `cpu_budget`), 'long' or 'tiny'; `extra` names the experiment's own
+  variants, which the caller applies (they get the default budget). Else a ValueError."""
+  if variant == 'tiny':
+    return tiny_variant(c, crop_length=tiny_crop_length)
+  if variant == 'long':
+    return c
+  if variant and variant not in extra:
+    raise unknown_variant(name, variant, ('', 'long', 'tiny', *extra))
+  return cpu_budget(c, crop_length=crop_length)
 
 
 def tiny_variant(c: ml_collections.ConfigDict, crop_length: int = 1000

@@ -186,7 +186,7 @@ def test_scan_equals_unrolled_steps():
 
 def test_nice_parameter_count_matches_the_paper():
   """NICE on MNIST: 4 couplings of a 392 -> 5 x 1000 -> 392 ReLU MLP, plus 784 scales."""
-  c = experiments.get_config('nice_mnist')
+  c = experiments.get_config('nice_mnist:paper')
   task = flows.make_task(c)
   batch = {'image': np.zeros((2, 28, 28, 1), np.uint8)}
   shapes = jax.eval_shape(lambda k, b: task.init(k, b).params, jax.random.key(0), batch)

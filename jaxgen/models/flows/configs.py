@@ -1,11 +1,14 @@
 """The flow papers' recipes as configs; `experiments/{nice,realnvp,glow,maf,iaf}_*.py` start here.
 
   image_config(kind, dataset)  NICE / RealNVP / Glow / MAF by maximum likelihood on 8-bit
-                               images (uint8 in, dequantized by the task, bits/dim out).
+                               images (uint8 in, dequantized by the task, bits/dim out), at
+                               the default size: minutes on a 2-core CPU.
+  paper_image(c)               the 'paper' variant: the paper's architecture and a 10,000-step
+                               schedule (an accelerator's job; hours on a CPU).
   toy_config(dataset)          MAF on a 2-D density (nats); `toy_variant` parses
                                '[DATASET][_tiny]'.
   iaf_config(target)           IAF by reverse KL against an unnormalised 2-D density.
-  apply_variant(c, variant, name, tiny)   the 'tiny' variant shared by all of them.
+  apply_variant(c, variant, name, tiny, paper)   the 'tiny' and 'paper' variants.
 """
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ from typing import Callable
 
 import ml_collections
 
-from jaxgen.train.config import base_config
+from jaxgen.train.config import base_config, unknown_variant
 
-# The architectures of the papers, at the scale of 28x28 images.
-MODEL_DEFAULTS = {
+# The architectures of the papers, at the scale of 28x28 images: the 'paper' variants.
+PAPER_MODELS = {
     # NICE s.5.1 (MNIST): 4 additive couplings, m = ReLU MLP of 5 x 1000, logistic prior.
     'nice': dict(hidden=(1000,) * 5, num_couplings=4, prior='logistic', logit_alpha=None),
     # RealNVP s.4.1: multi-scale, resnet s/t with 64 features, batch norm, logit alpha 0.05.
@@ -32,6 +35,22 @@ MODEL_DEFAULTS = {
                 scale_activation='tanh', batch_norm=True, base_density='gaussian',
                 num_components=10, scan=True, logit_alpha=1e-6),
 }
+
+# The default runs: the same models, narrower or shallower where the paper's size costs more
+# than ~0.15 s a step on a 2-core CPU, and the number of steps that trains each in about ten
+# minutes there (the measured figures are in each experiment's docstring). mnist5k has 4,000
+# training digits, so these sizes lose little to the papers' on it.
+MODEL_DEFAULTS = {
+    'nice': dict(PAPER_MODELS['nice'], hidden=(500,) * 4),
+    'realnvp': dict(PAPER_MODELS['realnvp'], num_scales=2, channels=32, num_blocks=1),
+    # Unrolled: XLA:CPU runs convolutions inside a while loop several times slower
+    # (experiments/bench/flows.py); 'paper' scans.
+    'glow': dict(PAPER_MODELS['glow'], depth=8, hidden=64, scan=False),
+    'maf': dict(PAPER_MODELS['maf']),
+}
+# (steps, batch) of the default runs; the papers' convolutional ResNets cost most per image.
+DEFAULT_RUNS = {'nice': (3000, 64), 'realnvp': (1500, 32), 'glow': (2000, 64), 'maf': (3000, 64)}
+PAPER_STEPS, PAPER_BATCH = 10_000, 64
 
 
 def _adam(lr: float, schedule: str = 'constant', warmup: int = 0, clip: float = 0.0):
@@ -56,11 +75,22 @@ def image_config(kind: str, dataset: str = 'mnist5k', **model) -> ml_collections
   c.task = 'flow'
   c.data.name = dataset
   c.data.preprocess = []          # raw pixels: the task dequantizes them
-  c.data.batch_size = 64
+  steps, c.data.batch_size = DEFAULT_RUNS[kind]
   c.data.eval_batch_size = 200
   c.model = ml_collections.ConfigDict(dict(kind=kind, **{**MODEL_DEFAULTS[kind], **model}))
   c.optimizer = _adam(1e-3, 'warmup_cosine', warmup=200, clip=100.0)
-  return _schedule(c, 10_000, 100, 2000, 64)
+  return _schedule(c, steps, 100, steps // 2, 64)
+
+
+def paper_image(c: ml_collections.ConfigDict, **model):
+  """The 'paper' variant of an image flow: the paper's sizes where the default shrinks them
+  (the experiment's own model keys, such as num_classes or base_density, are kept), `model`
+  on top, and 10,000 steps."""
+  kind = c.model.kind
+  c.model.update({k: v for k, v in PAPER_MODELS[kind].items() if MODEL_DEFAULTS[kind][k] != v})
+  c.model.update(model)
+  c.data.batch_size = PAPER_BATCH
+  _schedule(c, PAPER_STEPS, 100, 2000, c.num_samples)
 
 
 def toy_config(dataset: str = 'moons', **model) -> ml_collections.ConfigDict:
@@ -137,13 +167,18 @@ def toy_variant(variant: str, name: str, **model) -> ml_collections.ConfigDict:
 
 
 def apply_variant(c: ml_collections.ConfigDict, variant: str, name: str,
-                  tiny: Callable[[ml_collections.ConfigDict], None]):
-  """'' (the default run) or 'tiny' (tests: seconds on CPU); else a ValueError."""
-  if variant == 'tiny':
+                  tiny: Callable[[ml_collections.ConfigDict], None],
+                  paper: Callable[[ml_collections.ConfigDict], None] | None = None):
+  """'' (the default run), 'tiny' (tests: seconds on CPU) or, where `paper` is given,
+  'paper' (the paper's size); else a ValueError naming the valid ones."""
+  valid = ['', 'tiny'] + (['paper'] if paper else [])
+  if variant == 'paper' and paper:
+    paper(c)
+  elif variant == 'tiny':
     tiny(c)
     c.log_every = min(c.log_every, 50)
     c.eval_every = c.checkpoint_every = c.num_steps // 2
     c.optimizer.warmup_steps = min(c.optimizer.warmup_steps, c.num_steps // 10)
   elif variant:
-    raise ValueError(f"Unknown variant {variant!r} of {name}; valid: '', 'tiny'.")
+    raise unknown_variant(name, variant, valid)
   return c
