@@ -32,6 +32,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
 from jaxgen.nn import logistic_mixture as lm
 from jaxgen.nn.masked_conv import MaskedConv2D
@@ -391,6 +392,21 @@ class PixelTask(Task):
     del extra
     levels = self.sample_levels(params, rng, num)
     return levels.astype(jnp.float32) / (self.num_levels - 1)
+
+  def finalize(self, state, workdir, test_batches) -> dict:
+    """Class-conditional models: the share of `model.eval_samples` samples (classes cycling)
+    that the dataset's cached classifier (`jaxgen.eval`) assigns to the requested class."""
+    del workdir, test_batches
+    if not self.num_classes:
+      return {}
+    from jaxgen import eval as eval_lib  # pylint: disable=g-import-not-at-top
+    num = int(self.config.model.get('eval_samples', 100))
+    rng = jax.random.fold_in(jax.random.key(self.config.seed), 0xC1A5)
+    images = np.asarray(self.sample(state.params, state.extra, rng, num))
+    clf = eval_lib.get_classifier(self.config.data.name,
+                                  self.config.model.get('classifier_cache_dir', None))
+    labels = np.asarray(self.sample_labels(num))
+    return {'final/conditional_accuracy': float(np.mean(clf.predict(images) == labels))}
 
 
 def output_layers(x: jax.Array, features: int, num_params: int, num_groups: int) -> jax.Array:

@@ -248,7 +248,6 @@ def test_class_conditional_samples_show_the_requested_class():
   longer than the training on CPU).
   """
   from jaxgen import data, experiments, models  # pylint: disable=g-import-not-at-top
-  from jaxgen.eval import classifier  # pylint: disable=g-import-not-at-top
   from jaxgen.train.task import TrainState, init_opt_state  # pylint: disable=g-import-not-at-top
   config = experiments.get_config('gated_pixelcnn_fashion_cond:tiny')
   task = models.make_task(config)
@@ -265,8 +264,8 @@ def test_class_conditional_samples_show_the_requested_class():
   bits_per_dim = float(np.mean(np.concatenate(bpd)))
   assert bits_per_dim < 0.52, bits_per_dim
 
-  labels = np.arange(100) % 10
-  samples = task.sample(state.params, {}, jax.random.key(1), 100)
-  predicted = classifier.get_classifier('fashion_mnist').predict(np.asarray(samples))
-  accuracy = float(np.mean(predicted == labels))
-  assert accuracy > 0.4, (accuracy, np.bincount(predicted, minlength=10))
+  # The task's own report (what a default run prints): 100 samples, classes cycling.
+  accuracy = task.finalize(state, None, None)['final/conditional_accuracy']
+  assert accuracy > 0.4, accuracy
+  unconditional = experiments.get_config('gated_pixelcnn_fashion:tiny')
+  assert models.make_task(unconditional).finalize(state, None, None) == {}
