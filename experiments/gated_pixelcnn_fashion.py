@@ -11,22 +11,13 @@ rest of PixelCNN++), which trains faster from few examples. No Fashion-MNIST num
 the papers: compare with pixelcnn_fashion and pixelrnn_fashion at the same budget. The tiny
 variant reaches < 4.2 bits/dim (independent pixels: 4.59 bits/dim).
 """
-from jaxgen.models.pixel_common import pixel_config, variant_flags
+from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 
 FLAGS = ('tiny', 'long', 'logistic')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_fashion')
-  tiny = 'tiny' in flags
-  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny, num_steps=500,
-                   long='long' in flags)
-  c.model.kind = 'gated'
+  c = pixel_experiment(flags, 'fashion_mnist', 'gated', num_steps=500, num_levels=256)
   c.model.output = 'logistic_mixture' if 'logistic' in flags else 'softmax'
-  c.model.features = 16 if tiny else 32
-  c.model.num_layers = 3 if tiny else 8
-  c.model.kernel_size = 3
-  c.model.first_kernel_size = 7
-  c.model.skip_features = 32 if tiny else 64
-  c.model.output_features = 32 if tiny else 64
   return c

@@ -16,7 +16,7 @@ class in a hundred steps) reaches < 0.52 bits/dim (independent Bernoulli pixels:
 independent pixels: 0.57), and over 40% of its samples are classified as their class (chance:
 10%).
 """
-from jaxgen.models.pixel_common import pixel_config, variant_flags
+from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 
 FLAGS = ('tiny', 'long', 'spatial', '256')
 
@@ -25,19 +25,12 @@ def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_fashion_cond')
   tiny = 'tiny' in flags
   levels = 256 if ('256' in flags or not tiny) else 2
-  c = pixel_config('pixelcnn', 'fashion_mnist', levels, tiny, num_steps=500,
-                   long='long' in flags)
-  c.model.kind = 'gated'
+  c = pixel_experiment(flags, 'fashion_mnist', 'gated', num_steps=500, num_levels=levels)
   c.model.num_classes = 10
   c.model.spatial_conditioning = 'spatial' in flags or tiny
   c.model.spatial_features = 8
-  c.model.features = 8 if tiny else 32
-  c.model.num_layers = 2 if tiny else 8
-  c.model.kernel_size = 3
-  c.model.first_kernel_size = 7
-  c.model.skip_features = 16 if tiny else 64
-  c.model.output_features = 16 if tiny else 64
-  c.num_samples = 20 if tiny else 100
   if tiny:
+    c.model.update(dict(features=8, num_layers=2, skip_features=16, output_features=16))
     c.num_steps = 150
+  c.num_samples = 20 if tiny else 100
   return c

@@ -13,21 +13,11 @@ pixelcnn_mnist at the same budget. The tiny variant reaches < 125 nats (0.23 bit
 independent pixels: 207 nats); `tiny,256` reaches < 1.5 bits/dim (independent 256-way
 pixels: 1.75).
 """
-from jaxgen.models.pixel_common import pixel_config, variant_flags
+from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 
 FLAGS = ('tiny', 'long', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_mnist')
-  tiny = 'tiny' in flags
-  c = pixel_config('pixelcnn', 'mnist5k', 256 if '256' in flags else 2, tiny, num_steps=600,
-                   long='long' in flags)
-  c.model.kind = 'gated'
-  c.model.features = 16 if tiny else 32
-  c.model.num_layers = 3 if tiny else 8
-  c.model.kernel_size = 3
-  c.model.first_kernel_size = 7
-  c.model.skip_features = 32 if tiny else 64
-  c.model.output_features = 32 if tiny else 64
-  return c
+  return pixel_experiment(flags, 'mnist5k', 'gated', num_steps=600)

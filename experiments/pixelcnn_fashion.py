@@ -10,20 +10,11 @@ training budget, so the three are compared side by side. A 7x7 mask-A convolutio
 mask-B blocks of h=32 and a 256-way softmax. The tiny variant reaches < 4.2 bits/dim
 (independent pixels: 4.59 bits/dim; one histogram for all pixels: 4.92).
 """
-from jaxgen.models.pixel_common import pixel_config, variant_flags
+from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long',)
+FLAGS = ('tiny', 'long')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelcnn_fashion')
-  tiny = 'tiny' in flags
-  c = pixel_config('pixelcnn', 'fashion_mnist', 256, tiny, num_steps=800,
-                   long='long' in flags)
-  c.model.kind = 'pixelcnn'
-  c.model.features = 16 if tiny else 32
-  c.model.num_layers = 2 if tiny else 6
-  c.model.kernel_size = 3
-  c.model.first_kernel_size = 7
-  c.model.output_features = 32 if tiny else 64
-  return c
+  return pixel_experiment(flags, 'fashion_mnist', 'pixelcnn', num_steps=800, num_levels=256)

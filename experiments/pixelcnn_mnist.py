@@ -14,20 +14,11 @@ PixelCNN (gated_pixelcnn_mnist). The tiny variant reaches < 125 nats (0.23 bits/
 independent pixels: 207 nats); `tiny,256` reaches < 1.5 bits/dim (independent 256-way
 pixels: 1.75).
 """
-from jaxgen.models.pixel_common import pixel_config, variant_flags
+from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 
 FLAGS = ('tiny', 'long', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelcnn_mnist')
-  tiny = 'tiny' in flags
-  c = pixel_config('pixelcnn', 'mnist5k', 256 if '256' in flags else 2, tiny, num_steps=1000,
-                   long='long' in flags)
-  c.model.kind = 'pixelcnn'
-  c.model.features = 16 if tiny else 32
-  c.model.num_layers = 2 if tiny else 6
-  c.model.kernel_size = 3
-  c.model.first_kernel_size = 7
-  c.model.output_features = 32 if tiny else 64
-  return c
+  return pixel_experiment(flags, 'mnist5k', 'pixelcnn', num_steps=1000)

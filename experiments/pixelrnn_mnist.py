@@ -12,20 +12,12 @@ less than the paper), the paper's 7-layer h=16 Diagonal BiLSTM with residual con
 (`tiny`, `tiny,row`) reach < 125 nats (0.23 bits/dim; independent pixels: 207 nats); the
 256-level `tiny,256` reaches < 1.5 bits/dim (independent 256-way pixels: 1.75).
 """
-from jaxgen.models.pixel_common import pixel_config, variant_flags
+from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 
 FLAGS = ('tiny', 'long', 'row', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelrnn_mnist')
-  tiny = 'tiny' in flags
-  c = pixel_config('pixelrnn', 'mnist5k', 256 if '256' in flags else 2, tiny, num_steps=400,
-                   long='long' in flags)
-  c.model.kind = 'row_lstm' if 'row' in flags else 'diagonal_bilstm'
-  c.model.features = 8 if tiny else 16
-  c.model.num_layers = 1 if tiny else 7
-  c.model.kernel_size = 3
-  c.model.first_kernel_size = 7
-  c.model.output_features = 32 if tiny else 64
-  return c
+  kind = 'row_lstm' if 'row' in flags else 'diagonal_bilstm'
+  return pixel_experiment(flags, 'mnist5k', kind, num_steps=400)

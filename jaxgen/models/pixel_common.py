@@ -432,6 +432,35 @@ def variant_flags(variant: str, valid, experiment: str) -> set[str]:
   return flags
 
 
+# The networks of the pixel experiments, {key: (default, tiny)} per model kind: 3x3 mask-B
+# convolutions after a 7x7 mask-A one.
+NETWORKS = {
+    'pixelcnn': dict(features=(32, 16), num_layers=(6, 2), output_features=(64, 32)),
+    'gated': dict(features=(32, 16), num_layers=(8, 3), skip_features=(64, 32),
+                  output_features=(64, 32)),
+    'row_lstm': dict(features=(16, 8), num_layers=(7, 1), output_features=(64, 32)),
+    'diagonal_bilstm': dict(features=(16, 8), num_layers=(7, 1), output_features=(64, 32)),
+}
+
+
+def pixel_experiment(flags: set[str], dataset: str, kind: str, num_steps: int,
+                     num_levels: int | None = None) -> ml_collections.ConfigDict:
+  """A pixel experiment's config from its variant `flags` ('tiny', 'long', '256'): the
+  `NETWORKS[kind]` network on `dataset` (binarized unless '256' or `num_levels` says
+  otherwise), `num_steps` in the default run."""
+  tiny = 'tiny' in flags
+  if num_levels is None:
+    num_levels = 256 if '256' in flags else 2
+  task = 'pixelrnn' if kind in ('row_lstm', 'diagonal_bilstm') else 'pixelcnn'
+  c = pixel_config(task, dataset, num_levels, tiny, num_steps=num_steps, long='long' in flags)
+  c.model.kind = kind
+  c.model.kernel_size = 3
+  c.model.first_kernel_size = 7
+  for key, (default, small) in NETWORKS[kind].items():
+    c.model[key] = small if tiny else default
+  return c
+
+
 def pixel_config(task: str, dataset: str, num_levels: int, tiny: bool, num_steps: int = 1000,
                  long: bool = False) -> ml_collections.ConfigDict:
   """The training set-up shared by the pixel experiments (model keys are set by each one).
