@@ -29,6 +29,7 @@ def get_config(variant: str = ''):
   c = configs.image_config('nice', 'mnist5k')
   c.optimizer.eps = 1e-4             # the paper's Adam epsilon
   # The diagonal scaling starts at the identity and must grow by ~log(256) per dimension;
-  # at the paper's 1e-3 that alone takes thousands of steps.
-  c.optimizer.learning_rate = 3e-3
+  # at the paper's 1e-3 that alone takes thousands of steps (3,000 steps of 5 x 500 couplings
+  # at 3e-3 reached 6.16 bits/dim; 4 x 256 at 1e-2 reached 5.07).
+  c.optimizer.learning_rate = 1e-2
   return configs.apply_variant(c, variant, 'nice_mnist', tiny, paper)

@@ -41,7 +41,7 @@ PAPER_MODELS = {
 # minutes there (the measured figures are in each experiment's docstring). mnist5k has 4,000
 # training digits, so these sizes lose little to the papers' on it.
 MODEL_DEFAULTS = {
-    'nice': dict(PAPER_MODELS['nice'], hidden=(500,) * 4),
+    'nice': dict(PAPER_MODELS['nice'], hidden=(256,) * 4),
     'realnvp': dict(PAPER_MODELS['realnvp'], num_scales=2, channels=32, num_blocks=1),
     # Unrolled: XLA:CPU runs convolutions inside a while loop several times slower
     # (experiments/bench/flows.py); 'paper' scans.
@@ -49,7 +49,7 @@ MODEL_DEFAULTS = {
     'maf': dict(PAPER_MODELS['maf']),
 }
 # (steps, batch) of the default runs; the papers' convolutional ResNets cost most per image.
-DEFAULT_RUNS = {'nice': (3000, 64), 'realnvp': (1500, 32), 'glow': (2000, 64), 'maf': (3000, 64)}
+DEFAULT_RUNS = {'nice': (6000, 64), 'realnvp': (1500, 32), 'glow': (2000, 64), 'maf': (3000, 64)}
 PAPER_STEPS, PAPER_BATCH = 10_000, 64
 
 
