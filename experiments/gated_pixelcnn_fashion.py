@@ -2,6 +2,7 @@
 
 Run:   jaxgen train gated_pixelcnn_fashion --workdir /tmp/gated_pixelcnn_fashion
        jaxgen train gated_pixelcnn_fashion:logistic --workdir /tmp/gated_pixelcnn_fashion_dlm
+Long:  jaxgen train gated_pixelcnn_fashion:long --workdir /tmp/gated_pixelcnn_fashion_long
 Tiny:  jaxgen train gated_pixelcnn_fashion:tiny --workdir /tmp/gated_pixelcnn_fashion_tiny
 
 Paper: 2016b, Table 1 (CIFAR-10): Gated PixelCNN 3.03 bits/dim, PixelCNN 3.14, Diagonal

@@ -2,6 +2,7 @@
 
 Run:   jaxgen train gated_pixelcnn_fashion_cond --workdir /tmp/gated_pixelcnn_fashion_cond
        jaxgen train gated_pixelcnn_fashion_cond:spatial --workdir /tmp/gpcnn_fashion_spatial
+Long:  jaxgen train gated_pixelcnn_fashion_cond:long --workdir /tmp/gpcnn_fashion_cond_long
 Tiny:  jaxgen train gated_pixelcnn_fashion_cond:tiny --workdir /tmp/gpcnn_fashion_cond_tiny
 
 Paper: 2016b, section 3.2 / Table 3: conditioning on the ImageNet class (a one-hot h entering

@@ -2,6 +2,7 @@
 
 Run:   jaxgen train gated_pixelcnn_mnist --workdir /tmp/gated_pixelcnn_mnist
        jaxgen train gated_pixelcnn_mnist:256 --workdir /tmp/gated_pixelcnn_mnist256
+Long:  jaxgen train gated_pixelcnn_mnist:long --workdir /tmp/gated_pixelcnn_mnist_long
 Tiny:  jaxgen train gated_pixelcnn_mnist:tiny --workdir /tmp/gated_pixelcnn_mnist_tiny
 
 Paper: "Conditional Image Generation with PixelCNN Decoders" (2016b): gated vertical and
@@ -12,6 +13,9 @@ a 7x7 first layer and 7 gated 3x3 layers of p=32 with skip connections; it shoul
 pixelcnn_mnist at the same budget. The tiny variant reaches < 125 nats (0.23 bits/dim;
 independent pixels: 207 nats); `tiny,256` reaches < 1.5 bits/dim (independent 256-way
 pixels: 1.75).
+
+Default run (measured): 600 steps, 94.91 nats on the binarized mnist5k test split, 1,101 s on a
+2-core CPU shared with two other runs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

@@ -1,6 +1,7 @@
 """Class-conditional Glow on mnist5k (Kingma & Dhariwal 2018, s.5.3 and the paper's code).
 
 Run:   jaxgen train glow_mnist_cond --workdir /tmp/glow_mnist_cond
+Paper: jaxgen train glow_mnist_cond:paper --workdir /tmp/glow_mnist_cond_paper   (paper size)
 Tiny:  jaxgen train glow_mnist_cond:tiny --workdir /tmp/glow_mnist_cond_tiny
 
 The one-hot label is the context of every coupling network and sets the mean and scale of

@@ -2,6 +2,7 @@
 Density Estimation", s.4.3).
 
 Run:   jaxgen train maf_mnist --workdir /tmp/maf_mnist
+Paper: jaxgen train maf_mnist:paper --workdir /tmp/maf_mnist_paper   (paper size)
 Tiny:  jaxgen train maf_mnist:tiny --workdir /tmp/maf_mnist_tiny
 
 Paper (table 2, MNIST, log-likelihood in nats in logit space, lambda = 1e-6): MAF(5)
@@ -9,7 +10,11 @@ Paper (table 2, MNIST, log-likelihood in nats in logit space, lambda = 1e-6): MA
 reversed orderings) on flattened mnist5k digits; we report bits/dim in 8-bit pixel space
 (the logit and rescaling log-dets included), `eval/bits_per_dim`, and compare with
 nice_mnist and realnvp_mnist on the same data; the logit-space nats of the paper are
-eval/nll minus the preprocessing log-det, not reported.
+eval/nll minus the preprocessing log-det, not reported. The default run is the paper's model
+for 3,000 steps; ':paper' trains it for 10,000.
+
+Default run (measured): 3,000 steps, 1.92 bits/dim on the mnist5k test split (2.02 at 1,500),
+1,143 s on a 2-core CPU shared with two other runs.
 """
 from jaxgen.models.flows import configs
 

@@ -2,13 +2,19 @@
 Estimation").
 
 Run:   jaxgen train nice_mnist --workdir /tmp/nice_mnist
+Paper: jaxgen train nice_mnist:paper --workdir /tmp/nice_mnist_paper   (paper size)
 Tiny:  jaxgen train nice_mnist:tiny --workdir /tmp/nice_mnist_tiny
 
 Paper (s.5.1, table 1): MNIST test log-likelihood 1980.50 nats on [0, 1]^784, i.e. 4.36
 bits/dim in 8-bit pixel space; four additive couplings with 5 x 1000 ReLU coupling MLPs,
-diagonal scaling, logistic prior, dequantized pixels rescaled to [0, 1] (no logit). Here the
-same model on mnist5k (4,000 training digits, 12x less than the paper): expect a worse test
-figure than 4.36 (the model overfits 4,000 digits). Reported: `eval/bits_per_dim`.
+diagonal scaling, logistic prior, dequantized pixels rescaled to [0, 1] (no logit). Here on
+mnist5k (4,000 training digits, 12x less than the paper): expect a worse test figure than 4.36.
+The default run has 4 x 256 coupling MLPs at a learning rate of 1e-2 for 6,000 steps (5 x 500 at
+3e-3 overfitted 4,000 digits: 6.16 bits/dim after 3,000 steps); ':paper' has the paper's
+5 x 1000 at 1e-3 for 10,000 steps. Reported: `eval/bits_per_dim`.
+
+Default run (measured): 6,000 steps, 4.92 bits/dim on the mnist5k test split, 286 s on a 2-core
+CPU shared with two other runs.
 """
 from jaxgen.models.flows import configs
 

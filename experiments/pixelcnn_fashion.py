@@ -1,6 +1,7 @@
 """PixelCNN (van den Oord et al. 2016a) on Fashion-MNIST, 256 levels per pixel.
 
 Run:   jaxgen train pixelcnn_fashion --workdir /tmp/pixelcnn_fashion
+Long:  jaxgen train pixelcnn_fashion:long --workdir /tmp/pixelcnn_fashion_long   (accelerator)
 Tiny:  jaxgen train pixelcnn_fashion:tiny --workdir /tmp/pixelcnn_fashion_tiny
 
 Paper: 2016a, Table 5 (CIFAR-10): PixelCNN 3.14 bits/dim, Row LSTM 3.07, Diagonal BiLSTM 3.00.

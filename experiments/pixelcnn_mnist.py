@@ -2,6 +2,7 @@
 
 Run:   jaxgen train pixelcnn_mnist --workdir /tmp/pixelcnn_mnist
        jaxgen train pixelcnn_mnist:256 --workdir /tmp/pixelcnn_mnist256    (8-bit levels)
+Long:  jaxgen train pixelcnn_mnist:long --workdir /tmp/pixelcnn_mnist_long   (accelerator)
 Tiny:  jaxgen train pixelcnn_mnist:tiny --workdir /tmp/pixelcnn_mnist_tiny
 
 Paper: "Pixel Recurrent Neural Networks" (2016a), Table 4, statically binarized MNIST test NLL:
@@ -13,6 +14,9 @@ higher NLL than the paper (about 90-100 nats) and the blind spot's cost against 
 PixelCNN (gated_pixelcnn_mnist). The tiny variant reaches < 125 nats (0.23 bits/dim;
 independent pixels: 207 nats); `tiny,256` reaches < 1.5 bits/dim (independent 256-way
 pixels: 1.75).
+
+Default run (measured): 1,000 steps, 95.47 nats (0.176 bits/dim) on the binarized mnist5k test
+split, 704 s on a 2-core CPU shared with two other runs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

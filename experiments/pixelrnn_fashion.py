@@ -2,6 +2,7 @@
 
 Run:   jaxgen train pixelrnn_fashion --workdir /tmp/pixelrnn_fashion          (Diagonal BiLSTM)
        jaxgen train pixelrnn_fashion:row --workdir /tmp/pixelrnn_row_fashion  (Row LSTM)
+Long:  jaxgen train pixelrnn_fashion:long --workdir /tmp/pixelrnn_fashion_long   (accelerator)
 Tiny:  jaxgen train pixelrnn_fashion:tiny --workdir /tmp/pixelrnn_fashion_tiny
 
 Paper: 2016a, Table 5 (CIFAR-10, 256-way softmax): Row LSTM 3.07 bits/dim, Diagonal BiLSTM

@@ -3,6 +3,7 @@
 Run:   jaxgen train pixelrnn_mnist --workdir /tmp/pixelrnn_mnist           (Diagonal BiLSTM)
        jaxgen train pixelrnn_mnist:row --workdir /tmp/pixelrnn_row_mnist   (Row LSTM)
        jaxgen train pixelrnn_mnist:256 --workdir /tmp/pixelrnn_mnist256    (8-bit levels)
+Long:  jaxgen train pixelrnn_mnist:long --workdir /tmp/pixelrnn_mnist_long   (accelerator)
 Tiny:  jaxgen train pixelrnn_mnist:tiny --workdir /tmp/pixelrnn_mnist_tiny
 
 Paper: 2016a, Table 4, statically binarized MNIST test NLL: Diagonal BiLSTM 79.20 nats
@@ -11,6 +12,9 @@ less than the paper), the paper's 7-layer h=16 Diagonal BiLSTM with residual con
 7x7 mask-A input convolution and a 2-way softmax; expect about 90-100 nats. The tiny variants
 (`tiny`, `tiny,row`) reach < 125 nats (0.23 bits/dim; independent pixels: 207 nats); the
 256-level `tiny,256` reaches < 1.5 bits/dim (independent 256-way pixels: 1.75).
+
+Default run (measured): Diagonal BiLSTM, 400 steps, 96.35 nats on the binarized mnist5k test
+split, 1,238 s on a 2-core CPU shared with two other runs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

@@ -1,16 +1,24 @@
 """Unconditional WaveNet on 8 kHz speech (van den Oord et al. 2016, "WaveNet", section 3.1).
 
 Run:   jaxgen train wavenet_speech --workdir /tmp/wavenet_speech
+Long:  jaxgen train wavenet_speech:long --workdir /tmp/wavenet_speech_long   (accelerator)
 Tiny:  jaxgen train wavenet_speech:tiny --workdir /tmp/wavenet_speech_tiny
 
 Paper: unconditioned speech on VCTK (109 speakers, 16 kHz), a 256-way mu-law softmax and a
 receptive field of about 300 ms; the paper reports no NLL for it (its samples "babble"
 with realistic intonation). Here: one speaker's 23 minutes of 8 kHz prompts (speech8k,
-held-out files for test), 2 stacks of dilations 1..512 (receptive field 2,048 samples =
-256 ms), 32 residual / 128 skip channels. The number measured is the test NLL in nats per
+held-out files for test), dilations 1..512, 32 residual / 128 skip channels: one stack
+(receptive field 1,024 samples = 128 ms), 8 crops of 2,000 samples and 800 steps in the
+default run; two stacks (2,048 samples = 256 ms), 16 crops of 4,000 and 10,000 steps in
+':long'. The number measured is the test NLL in nats per
 sample of the 8-bit mu-law classes: the classes' unigram entropy is 5.00 nats and an
 in-sample bigram model 3.53 nats, so a WaveNet must go well below 3.5 (tiny: < 3.3 in
 150 steps). Generated audio is written to WORKDIR/samples/*.wav at every evaluation.
+
+Default run (measured): 800 steps, test NLL 2.95 nats per sample, 530 s on a 2-core CPU shared
+with two other runs. The samples babble: long-term spectrum within 3.6-4.6 dB below real speech
+under 3 kHz and 3.1 dB above it at 3-4 kHz, pauses and syllable-like bursts, but noise-like
+rather than voiced loud frames.
 """
 from jaxgen.models.wavenet import apply_variant, experiment_config
 

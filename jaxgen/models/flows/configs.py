@@ -36,10 +36,11 @@ PAPER_MODELS = {
                 num_components=10, scan=True, logit_alpha=1e-6),
 }
 
-# The default runs: the same models, narrower or shallower where the paper's size costs more
-# than ~0.15 s a step on a 2-core CPU, and the number of steps that trains each in about ten
-# minutes there (the measured figures are in each experiment's docstring). mnist5k has 4,000
-# training digits, so these sizes lose little to the papers' on it.
+# The default runs: the same models, narrower or shallower where the paper's size would take
+# hours on a 2-core CPU (RealNVP's and Glow's convolutional s/t networks cost the most per
+# image), with the steps that train each in 5-25 minutes there; the measured figures are in
+# each experiment's docstring. mnist5k has 4,000 training digits, so these sizes lose little to
+# the papers' on it (NICE's 5 x 1000 MLPs overfit them).
 MODEL_DEFAULTS = {
     'nice': dict(PAPER_MODELS['nice'], hidden=(256,) * 4),
     'realnvp': dict(PAPER_MODELS['realnvp'], num_scales=2, channels=32, num_blocks=1),
@@ -48,7 +49,7 @@ MODEL_DEFAULTS = {
     'glow': dict(PAPER_MODELS['glow'], depth=8, hidden=64, scan=False),
     'maf': dict(PAPER_MODELS['maf']),
 }
-# (steps, batch) of the default runs; the papers' convolutional ResNets cost most per image.
+# (steps, batch) of the default runs.
 DEFAULT_RUNS = {'nice': (6000, 64), 'realnvp': (1500, 32), 'glow': (2000, 64), 'maf': (3000, 64)}
 PAPER_STEPS, PAPER_BATCH = 10_000, 64
 
