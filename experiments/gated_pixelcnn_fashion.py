@@ -11,6 +11,9 @@ mixture of 5 logistics (Salimans et al. 2017, section 2.1; 2.92 bits/dim on CIFA
 rest of PixelCNN++), which trains faster from few examples. No Fashion-MNIST number exists in
 the papers: compare with pixelcnn_fashion and pixelrnn_fashion at the same budget. The tiny
 variant reaches < 4.2 bits/dim (independent pixels: 4.59 bits/dim).
+
+Default run (measured): 500 steps, 3.36 bits/dim on the Fashion-MNIST test split (PixelCNN with
+800 steps: 3.34), 1,884 s on a 2-core CPU shared with other jobs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

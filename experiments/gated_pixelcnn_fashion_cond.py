@@ -16,6 +16,11 @@ in most samples. The tiny variant (binarized inputs, spatial conditioning on, wh
 class in a hundred steps) reaches < 0.52 bits/dim (independent Bernoulli pixels: 0.71, per-class
 independent pixels: 0.57), and over 40% of its samples are classified as their class (chance:
 10%).
+
+Default run (measured): 500 steps, 3.37 bits/dim on the Fashion-MNIST test split; the cached
+Fashion-MNIST classifier assigns 27% of 100 samples to the requested class (chance: 10%), the
+grid's columns show trouser, footwear and bag shapes. 1,886 s on a 2-core CPU shared with other
+jobs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

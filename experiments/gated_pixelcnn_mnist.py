@@ -15,7 +15,7 @@ independent pixels: 207 nats); `tiny,256` reaches < 1.5 bits/dim (independent 25
 pixels: 1.75).
 
 Default run (measured): 600 steps, 94.91 nats on the binarized mnist5k test split, 1,101 s on a
-2-core CPU shared with two other runs.
+2-core CPU shared with other jobs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

@@ -17,7 +17,7 @@ K = 16 of width 512 under one `nn.scan` per level, 10,000 steps.
 
 Default run (measured): 2,000 steps, 2.64 bits/dim on the mnist5k test split (3.43 at 1,000);
 samples at temperature 0.7 are stroke-like blobs, not yet digits. 1,659 s on a 2-core CPU
-shared with two other runs, 124 s of it compiling the unrolled steps.
+shared with other jobs, 124 s of it compiling the unrolled steps.
 """
 from jaxgen.models.flows import configs
 

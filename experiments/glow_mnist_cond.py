@@ -9,6 +9,10 @@ the top prior (the code's `ycond` / `learntop`); samples come in rows of classes
 Measured against: the unconditional glow_mnist with the same budget. For the true
 distributions log p(x | y) <= log p(x) + log 10, so knowing the label can gain at most
 log2(10) / 784 = 0.004 bits/dim; a larger gap between the two runs is a difference in fit.
+
+Default run (measured): 2,000 steps, 2.61 bits/dim on the mnist5k test split (unconditional
+glow_mnist: 2.64), 2,332 s on a 2-core CPU shared with other jobs (250 s of it compiling);
+samples are still blobs in which the class is not yet recognisable.
 """
 from jaxgen.models.flows import configs
 

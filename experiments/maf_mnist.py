@@ -14,7 +14,7 @@ eval/nll minus the preprocessing log-det, not reported. The default run is the p
 for 3,000 steps; ':paper' trains it for 10,000.
 
 Default run (measured): 3,000 steps, 1.92 bits/dim on the mnist5k test split (2.02 at 1,500),
-1,143 s on a 2-core CPU shared with two other runs.
+1,143 s on a 2-core CPU shared with other jobs.
 """
 from jaxgen.models.flows import configs
 

@@ -8,6 +8,10 @@ Tiny:  jaxgen train maf_mog_mnist:tiny --workdir /tmp/maf_mog_mnist_tiny
 Paper (table 2, MNIST): MAF MoG(5) beats MAF(5) by about 200 nats in logit space. Measured
 against maf_mnist, in bits/dim in 8-bit pixel space. The MoG head has 3 x 10 x 784 outputs, so
 the default run has MADE 1 x 512 for 2,500 steps; ':paper' has 1 x 1024 for 10,000 steps.
+
+Default run (measured): 2,500 steps, 1.93 bits/dim on the mnist5k test split (maf_mnist: 1.92;
+no gain from the MoG base at this width and budget), 1,923 s on a 2-core CPU shared with other
+jobs.
 """
 from jaxgen.models.flows import configs
 

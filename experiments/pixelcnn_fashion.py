@@ -10,6 +10,9 @@ PixelCNN family (pixelcnn_fashion, gated_pixelcnn_fashion, pixelrnn_fashion) und
 training budget, so the three are compared side by side. A 7x7 mask-A convolution, 6 residual
 mask-B blocks of h=32 and a 256-way softmax. The tiny variant reaches < 4.2 bits/dim
 (independent pixels: 4.59 bits/dim; one histogram for all pixels: 4.92).
+
+Default run (measured): 800 steps, 3.34 bits/dim on the Fashion-MNIST test split, 1,538 s on a
+2-core CPU shared with other jobs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

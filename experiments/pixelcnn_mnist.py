@@ -16,7 +16,7 @@ independent pixels: 207 nats); `tiny,256` reaches < 1.5 bits/dim (independent 25
 pixels: 1.75).
 
 Default run (measured): 1,000 steps, 95.47 nats (0.176 bits/dim) on the binarized mnist5k test
-split, 704 s on a 2-core CPU shared with two other runs.
+split, 704 s on a 2-core CPU shared with other jobs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

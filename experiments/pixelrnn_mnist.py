@@ -14,7 +14,7 @@ less than the paper), the paper's 7-layer h=16 Diagonal BiLSTM with residual con
 256-level `tiny,256` reaches < 1.5 bits/dim (independent 256-way pixels: 1.75).
 
 Default run (measured): Diagonal BiLSTM, 400 steps, 96.35 nats on the binarized mnist5k test
-split, 1,238 s on a 2-core CPU shared with two other runs.
+split, 1,238 s on a 2-core CPU shared with other jobs.
 """
 from jaxgen.models.pixel_common import pixel_experiment, variant_flags
 

@@ -13,6 +13,9 @@ batch-normalized outputs, ResNet s/t with weight normalization, logit transform 
 0.05; bits/dim are in 8-bit pixel space. The default run has two scales and one 32-channel
 ResNet block per s/t network, batch 32 for 1,500 steps; ':paper' has three scales down to
 7x7x4, 64 channels and 4 blocks, batch 64 for 10,000 steps.
+
+Default run (measured): 1,500 steps, 1.61 bits/dim on the mnist5k test split (2.02 at 750),
+1,790 s on a 2-core CPU shared with other jobs (187 s of it compiling).
 """
 from jaxgen.models.flows import configs
 

@@ -16,8 +16,8 @@ of the two stacks of dilations 1..512 and trains on 8 crops of 2,000 samples for
 ':long' has both stacks, 16 crops of 4,000 and 10,000 steps.
 
 Default run (measured): 800 steps, test NLL 2.97 nats per sample (the unconditional model:
-2.95), 557 s on a 2-core CPU shared with two other runs; generated spectrum within -1.5 to +0.4
-dB of real speech below 3 kHz, +3.3 dB at 3-4 kHz.
+2.95), 557 s on a 2-core CPU shared with other jobs; generated spectrum within -1.5 to +0.4 dB
+of real speech below 3 kHz, +3.3 dB at 3-4 kHz.
 """
 from jaxgen.models.wavenet import apply_variant, experiment_config
 

@@ -16,7 +16,7 @@ in-sample bigram model 3.53 nats, so a WaveNet must go well below 3.5 (tiny: < 3
 150 steps). Generated audio is written to WORKDIR/samples/*.wav at every evaluation.
 
 Default run (measured): 800 steps, test NLL 2.95 nats per sample, 530 s on a 2-core CPU shared
-with two other runs. The samples babble: long-term spectrum within 3.6-4.6 dB below real speech
+with other jobs. The samples babble: long-term spectrum within 3.6-4.6 dB below real speech
 under 3 kHz and 3.1 dB above it at 3-4 kHz, pauses and syllable-like bursts, but noise-like
 rather than voiced loud frames.
 """

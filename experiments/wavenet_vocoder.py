@@ -19,9 +19,8 @@ dilations 1..256 and trains on 8 crops of 2,048 samples for 800 steps; ':long' h
 stacks, 16 crops of 4,096 and 10,000 steps.
 
 Default run (measured): 800 steps, test NLL 7.53 nats per 16-bit sample, log-mel L1 of the
-resynthesis 4.55, 647 s on a 2-core CPU shared with two other runs. At this budget the
-resynthesis does not yet follow its mels (no silence in pauses, +7 to +16 dB too loud); use
-:long.
+resynthesis 4.55, 647 s on a 2-core CPU shared with other jobs. At this budget the resynthesis
+does not yet follow its mels (no silence in pauses, +7 to +16 dB too loud); use :long.
 """
 from jaxgen.models.wavenet import apply_variant, experiment_config
 
