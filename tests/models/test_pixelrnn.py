@@ -9,6 +9,7 @@ import pytest
 
 from jaxgen.models import pixel_common, pixelrnn
 from jaxgen.nn import pixel_lstm
+from param_draws import random_params
 
 LEVELS = 4
 
@@ -21,23 +22,6 @@ def make_task(kind, shape=(5, 6, 1), output='softmax', num_levels=LEVELS, **mode
   task = pixelrnn.make_task(config)
   x = jax.random.randint(jax.random.key(1), (2,) + tuple(shape), 0, num_levels)
   return task, random_params(task, {'image': x}), x
-
-
-def random_params(task, batch, seed=0):
-  """Random parameters of the task's shapes (numpy draws: no XLA-compiled initialiser).
-
-  Kernels ~ N(0, 1 / fan_in), biases ~ N(0, 0.1^2), so no unit saturates and no entry of a
-  Jacobian is zero by accident of initialisation.
-  """
-  shapes = jax.eval_shape(lambda key, b: task.init(key, b).params, jax.random.key(0), batch)
-  rng = np.random.default_rng(seed)
-
-  def draw(leaf):
-    fan_in = int(np.prod(leaf.shape[:-1])) if len(leaf.shape) > 1 else 0
-    scale = 1.0 / np.sqrt(fan_in) if fan_in else 0.1
-    return jnp.asarray(rng.normal(size=leaf.shape) * scale, leaf.dtype)
-
-  return jax.tree.map(draw, shapes)
 
 
 def dependencies(task, params, x):
