@@ -22,18 +22,18 @@ Fashion-MNIST classifier assigns 27% of 100 samples to the requested class (chan
 grid's columns show trouser, footwear and bag shapes. 1,886 s on a 2-core CPU shared with other
 jobs.
 """
-from jaxgen.models.pixel_common import pixel_experiment, variant_flags
+from jaxgen.models.pixel.configs import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long', 'spatial', '256')
+FLAGS = ('spatial', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'gated_pixelcnn_fashion_cond')
-  tiny = 'tiny' in flags
-  levels = 256 if ('256' in flags or not tiny) else 2
+  tiny = flags['tiny']
+  levels = 256 if (flags['256'] or not tiny) else 2
   c = pixel_experiment(flags, 'fashion_mnist', 'gated', num_steps=500, num_levels=levels)
   c.model.num_classes = 10
-  c.model.spatial_conditioning = 'spatial' in flags or tiny
+  c.model.spatial_conditioning = flags['spatial'] or tiny
   c.model.spatial_features = 8
   if tiny:
     c.model.update(dict(features=8, num_layers=2, skip_features=16, output_features=16))

@@ -17,9 +17,9 @@ pixels: 1.75).
 Default run (measured): 600 steps, 94.91 nats on the binarized mnist5k test split, 1,101 s on a
 2-core CPU shared with other jobs.
 """
-from jaxgen.models.pixel_common import pixel_experiment, variant_flags
+from jaxgen.models.pixel.configs import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long', '256')
+FLAGS = ('256',)
 
 
 def get_config(variant: str = ''):

@@ -14,6 +14,7 @@ against KL = 0 and the sample and density panels (target, q, samples) in samples
 """
 from jaxgen.models.flows import configs
 from jaxgen.models.flows import targets
+from jaxgen.train.config import parse_variant
 
 
 def tiny(c):
@@ -21,10 +22,9 @@ def tiny(c):
 
 
 def get_config(variant: str = ''):
-  target, _, rest = variant.partition('_')
-  if target == 'tiny' and not rest:
-    target, rest = '', 'tiny'
-  if target and target not in targets.ENERGIES:
-    raise ValueError(f'Unknown variant {variant!r} of iaf_target; valid: [TARGET][_tiny] with '
-                     f'TARGET in {sorted(targets.ENERGIES)}, or tiny.')
-  return configs.apply_variant(configs.iaf_config(target or 'u1'), rest, 'iaf_target', tiny)
+  v = parse_variant(variant, 'iaf_target', options={'target': ('u1', tuple(targets.ENERGIES))},
+                    paper=False)
+  c = configs.iaf_config(v.target)
+  if v.tiny:
+    configs.apply_variant(c, 'tiny', 'iaf_target', tiny)
+  return c

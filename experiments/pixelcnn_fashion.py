@@ -14,9 +14,9 @@ mask-B blocks of h=32 and a 256-way softmax. The tiny variant reaches < 4.2 bits
 Default run (measured): 800 steps, 3.34 bits/dim on the Fashion-MNIST test split, 1,538 s on a
 2-core CPU shared with other jobs.
 """
-from jaxgen.models.pixel_common import pixel_experiment, variant_flags
+from jaxgen.models.pixel.configs import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long')
+FLAGS = ()
 
 
 def get_config(variant: str = ''):

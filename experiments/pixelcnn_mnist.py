@@ -18,9 +18,9 @@ pixels: 1.75).
 Default run (measured): 1,000 steps, 95.47 nats (0.176 bits/dim) on the binarized mnist5k test
 split, 704 s on a 2-core CPU shared with other jobs.
 """
-from jaxgen.models.pixel_common import pixel_experiment, variant_flags
+from jaxgen.models.pixel.configs import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long', '256')
+FLAGS = ('256',)
 
 
 def get_config(variant: str = ''):

@@ -13,15 +13,15 @@ LSTM < PixelCNN). The tiny variant reaches < 4.2 bits/dim (independent pixels: 4
 Default run (measured): Diagonal BiLSTM, 300 steps, 3.60 bits/dim on the Fashion-MNIST test
 split, 1,345 s on a 2-core CPU shared with other jobs.
 """
-from jaxgen.models.pixel_common import pixel_experiment, variant_flags
+from jaxgen.models.pixel.configs import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long', 'row')
+FLAGS = ('row',)
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelrnn_fashion')
-  kind = 'row_lstm' if 'row' in flags else 'diagonal_bilstm'
-  c = pixel_experiment(flags, 'fashion_mnist', kind, num_steps=300, num_levels=256)
-  if 'tiny' not in flags:
+  arch = 'row_lstm' if flags['row'] else 'diagonal_bilstm'
+  c = pixel_experiment(flags, 'fashion_mnist', arch, num_steps=300, num_levels=256)
+  if not flags['tiny']:
     c.model.num_layers = 4
   return c

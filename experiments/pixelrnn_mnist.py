@@ -16,12 +16,12 @@ less than the paper), the paper's 7-layer h=16 Diagonal BiLSTM with residual con
 Default run (measured): Diagonal BiLSTM, 400 steps, 96.35 nats on the binarized mnist5k test
 split, 1,238 s on a 2-core CPU shared with other jobs.
 """
-from jaxgen.models.pixel_common import pixel_experiment, variant_flags
+from jaxgen.models.pixel.configs import pixel_experiment, variant_flags
 
-FLAGS = ('tiny', 'long', 'row', '256')
+FLAGS = ('row', '256')
 
 
 def get_config(variant: str = ''):
   flags = variant_flags(variant, FLAGS, 'pixelrnn_mnist')
-  kind = 'row_lstm' if 'row' in flags else 'diagonal_bilstm'
-  return pixel_experiment(flags, 'mnist5k', kind, num_steps=400)
+  arch = 'row_lstm' if flags['row'] else 'diagonal_bilstm'
+  return pixel_experiment(flags, 'mnist5k', arch, num_steps=400)

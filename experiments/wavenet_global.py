@@ -19,7 +19,7 @@ Default run (measured): 800 steps, test NLL 2.97 nats per sample (the unconditio
 2.95), 557 s on a 2-core CPU shared with other jobs; generated spectrum within -1.5 to +0.4 dB
 of real speech below 3 kHz, +3.3 dB at 3-4 kHz.
 """
-from jaxgen.models.wavenet import apply_variant, experiment_config
+from jaxgen.models.wavenet.configs import experiment_config, parse_variant, wavenet_variant
 
 
 def get_config(variant: str = ''):
@@ -28,9 +28,9 @@ def get_config(variant: str = ''):
                         sample_length=16000, num_global=7, global_channels=16)
   c.data.kwargs = dict(c.data.kwargs, global_id='category')
   c.num_samples = 7
-  if variant == 'music':
+  if parse_variant(variant, 'wavenet_global', ('music',)).music:
     c.data.name = 'music8k'
     c.data.kwargs = dict(c.data.kwargs, global_id='file')
     c.model.num_global = 5
     c.num_samples = 5
-  return apply_variant(c, variant, 'wavenet_global', extra=('music',))
+  return wavenet_variant(c, variant, 'wavenet_global', flags=('music',))[0]

@@ -20,11 +20,11 @@ with other jobs. The samples babble: long-term spectrum within 3.6-4.6 dB below 
 under 3 kHz and 3.1 dB above it at 3-4 kHz, pauses and syllable-like bursts, but noise-like
 rather than voiced loud frames.
 """
-from jaxgen.models.wavenet import apply_variant, experiment_config
+from jaxgen.models.wavenet.configs import experiment_config, wavenet_variant
 
 
 def get_config(variant: str = ''):
   c = experiment_config(num_stacks=2, dilation_cycle=10, residual_channels=32,
                         dilation_channels=32, skip_channels=128, end_channels=128,
                         sample_length=16000)
-  return apply_variant(c, variant, 'wavenet_speech')
+  return wavenet_variant(c, variant, 'wavenet_speech')[0]

@@ -22,7 +22,7 @@ Default run (measured): 800 steps, test NLL 7.53 nats per 16-bit sample, log-mel
 resynthesis 4.55, 647 s on a 2-core CPU shared with other jobs. At this budget the resynthesis
 does not yet follow its mels (no silence in pauses, +7 to +16 dB too loud); use :long.
 """
-from jaxgen.models.wavenet import apply_variant, experiment_config
+from jaxgen.models.wavenet.configs import experiment_config, wavenet_variant
 
 
 def get_config(variant: str = ''):
@@ -32,7 +32,8 @@ def get_config(variant: str = ''):
       input_kind='scalar', num_mixtures=10, num_bins=65536, local_features=40,
       upsample_strides=(4, 4, 8), sample_length=16384)
   c.data.kwargs = dict(c.data.kwargs, crop_length=4096)
-  c = apply_variant(c, variant, 'wavenet_vocoder', crop_length=2048, tiny_crop_length=1024)
-  if variant == 'tiny':
+  c, v = wavenet_variant(c, variant, 'wavenet_vocoder', crop_length=2048,
+                         tiny_crop_length=1024)
+  if v.tiny:
     c.model.num_mixtures = 5
   return c

@@ -57,11 +57,11 @@ def main(argv=None) -> int:
   parallel.initialize_distributed()
   try:
     if args.command == 'train':
-      result = train.train_and_evaluate(config, workdir)
+      result = experiments.train_and_evaluate(config, workdir)
     elif args.command == 'eval':
-      result = train.evaluate(config, workdir)
+      result = experiments.evaluate(config, workdir)
     else:
-      path = train.sample(config, workdir, num=args.num, seed=args.seed)
+      path = experiments.sample(config, workdir, num=args.num, seed=args.seed)
       result = {'samples': path}
   except train.NonFiniteLossError as e:
     print(f'jaxgen: error: {e}', file=sys.stderr)

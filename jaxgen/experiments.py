@@ -1,11 +1,19 @@
 """Finding and loading experiment configs (`experiments/<name>.py`, `get_config(variant)`).
 
-An experiment is named `NAME` or `NAME:VARIANT` (e.g. `made_mnist:tiny`). The folder searched
-is `$JAXGEN_EXPERIMENTS`, else `./experiments`, else the `experiments/` folder of the source
+An experiment is named `NAME` or `NAME:VARIANT`, the variant in one grammar for all of them
+(comma-separated flags and key=value pairs, `jaxgen.train.config.parse_variant`):
+`made_mnist:tiny`, `pixelrnn_mnist:tiny,row`, `maf_2d:data=rings`. The folder searched is
+`$JAXGEN_EXPERIMENTS`, else `./experiments`, else the `experiments/` folder of the source
 checkout jaxgen was installed from.
+
+This module is also where a config finds its model: `FAMILIES` maps `config.task` to a family
+package, and `train_and_evaluate`, `evaluate`, `sample` and `load_state` are
+`jaxgen.train`'s, with the task looked up from the config.
 """
 from __future__ import annotations
 
+import functools
+import importlib
 import importlib.util
 import os
 import pathlib
@@ -57,3 +65,58 @@ def describe(name: str) -> str:
   """The first line of an experiment's docstring."""
   doc = (_load_module(name).__doc__ or '').strip()
   return doc.splitlines()[0] if doc else ''
+
+
+# config.task -> the family package whose `make_task(config, info)` builds the task.
+FAMILIES = {
+    'made': 'jaxgen.models.made',
+    'flows': 'jaxgen.models.flows',     # NICE, RealNVP, Glow, MAF; IAF (model.arch='iaf')
+    'pixel': 'jaxgen.models.pixel',     # PixelCNN, Gated / Conditional PixelCNN, PixelRNN
+    'wavenet': 'jaxgen.models.wavenet',
+    'gan': 'jaxgen.models.gan',         # DCGAN, SAGAN, the 2-D GAN
+}
+
+
+def make_task(config: ml_collections.ConfigDict, info=None):
+  """The task of `config.task`, built for data described by `info` (a source's info)."""
+  name = config.get('task', '')
+  if name not in FAMILIES:
+    raise ValueError(f'Unknown task {name!r}. Valid tasks: {", ".join(sorted(FAMILIES))}.')
+  return importlib.import_module(FAMILIES[name]).make_task(config, info)
+
+
+def task_factory(config: ml_collections.ConfigDict):
+  """`info -> Task` for `config`: what `jaxgen.train.build` calls with the data's info."""
+  if config.get('task', '') not in FAMILIES:
+    make_task(config)      # raises the error naming the valid tasks
+  return functools.partial(make_task, config)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, **kwargs) -> dict:
+  """`jaxgen.train.train_and_evaluate` with the task of `config.task`."""
+  from jaxgen import train  # pylint: disable=g-import-not-at-top
+  return train.train_and_evaluate(config, workdir, task_factory(config), **kwargs)
+
+
+def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """`jaxgen.train.evaluate` with the task of `config.task`."""
+  from jaxgen import train  # pylint: disable=g-import-not-at-top
+  return train.evaluate(config, workdir, task_factory(config))
+
+
+def sample(config: ml_collections.ConfigDict, workdir: str, **kwargs):
+  """`jaxgen.train.sample` with the task of `config.task`."""
+  from jaxgen import train  # pylint: disable=g-import-not-at-top
+  return train.sample(config, workdir, task_factory(config), **kwargs)
+
+
+def load_state(config: ml_collections.ConfigDict, workdir: str, step: int | None = None):
+  """`jaxgen.train.load_state` with the task of `config.task`: (Experiment, TrainState)."""
+  from jaxgen import train  # pylint: disable=g-import-not-at-top
+  return train.load_state(config, workdir, task_factory(config), step)
+
+
+def build(config: ml_collections.ConfigDict):
+  """`jaxgen.train.build` with the task of `config.task`."""
+  from jaxgen import train  # pylint: disable=g-import-not-at-top
+  return train.build(config, task_factory(config))

@@ -1,26 +1,13 @@
-"""Model families. Each module exposes `make_task(config) -> jaxgen.train.Task`.
+"""Model families, one package each with the same file set.
 
+  jaxgen/models/<family>/
+    <network>.py   the paper's Linen modules (`model.py`, or `pixelcnn.py`, `pixelrnn.py`, ...)
+    sampling.py    the naive and fast samplers (pure functions of params, rng, conditioning)
+    task.py        the `Task` and `make_task(config, info)`
+    configs.py     builders that return finished experiment configs
+
+Families: made, flows (NICE, RealNVP, Glow, MAF, IAF), pixel (PixelCNN, Gated PixelCNN,
+PixelRNN), wavenet, gan (GAN math, DCGAN, SAGAN, the 2-D GAN). `jaxgen.experiments` looks a
+family up by `config.task`; `common` holds what every task does with `config.model`.
 Families are imported on first use, so `import jaxgen` stays fast.
 """
-import importlib
-
-# name -> 'module' (its `make_task(config)` builds the task) or 'module:factory'.
-FAMILIES = {
-    'made': 'jaxgen.models.made',
-    'flow': 'jaxgen.models.flows',          # NICE, RealNVP, Glow, MAF (config.model.kind)
-    'iaf_target': 'jaxgen.models.flows:make_iaf_task',    # IAF by reverse KL to an unnormalised density
-    'pixelcnn': 'jaxgen.models.pixelcnn',   # PixelCNN, Gated / Conditional PixelCNN
-    'pixelrnn': 'jaxgen.models.pixelrnn',   # Row LSTM, Diagonal BiLSTM
-    'wavenet': 'jaxgen.models.wavenet',
-    'gan': 'jaxgen.models.gan',             # DCGAN, SAGAN, 2-D GAN
-}
-
-
-def make_task(config):
-  """Builds the task named by `config.task` (optionally `module:function`)."""
-  name = config.task
-  if name not in FAMILIES:
-    raise ValueError(f'Unknown task {name!r}. Valid tasks: {", ".join(sorted(FAMILIES))}.')
-  module, _, factory = FAMILIES[name].partition(':')
-  factory = getattr(importlib.import_module(module), factory or 'make_task')
-  return factory(config)

@@ -1,4 +1,14 @@
-"""Writing what a run produces besides checkpoints: sample grids (PNG) and audio (WAV)."""
+"""Writing what a run produces besides checkpoints: every kind of sample a task declares.
+
+A task's `sample_kind` says what its samples are, and `write_samples` owns the writer:
+  'image'   [n, h, w, c] floats in [0, 1]  -> a PNG grid
+  'audio'   [n, t] floats in [-1, 1]       -> a 16-bit WAV (the streams one after another)
+  'tokens'  int [n, t] token ids           -> a text file, one line per sample, through the
+                                              task's `decode` (ids -> str)
+  'text'    a list of n strings            -> a text file, one line per sample
+  'array'   anything else                  -> a .npy file
+Folders are created as needed.
+"""
 from __future__ import annotations
 
 import math
@@ -66,3 +76,54 @@ def read_wav(path: str) -> tuple[np.ndarray, int]:
   if channels > 1:
     x = x.reshape(-1, channels).mean(-1)
   return x, rate
+
+
+SAMPLE_KINDS = ('image', 'audio', 'tokens', 'text', 'array')
+
+
+def save_text(lines, path: str) -> str:
+  """Writes one line per sample (newlines inside a sample are shown as \\n)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  with open(path, 'w', encoding='utf-8') as f:
+    for line in lines:
+      f.write(str(line).replace('\n', '\\n') + '\n')
+  return path
+
+
+def write_samples(samples, kind: str, directory: str, tag: str, sample_rate: int | None = None,
+                  decode=None) -> str:
+  """Writes `samples` of `kind` as `directory/tag.{png,wav,txt,npy}`; returns the path.
+
+  Args:
+    samples: the task's samples (see the module docstring for each kind's layout).
+    kind: one of `SAMPLE_KINDS`.
+    directory: the folder (created if missing).
+    tag: the file's stem, e.g. 'step_0001000' or 'final'.
+    sample_rate: audio only, in Hz.
+    decode: tokens only: a function from an int array [t] to its text.
+  Raises:
+    ValueError: for an unknown kind, or a kind's missing argument or wrong layout.
+  """
+  if kind not in SAMPLE_KINDS:
+    raise ValueError(f'Unknown sample kind {kind!r}; valid: {", ".join(SAMPLE_KINDS)}.')
+  if kind == 'text':
+    return save_text(list(samples), os.path.join(directory, f'{tag}.txt'))
+  samples = np.asarray(samples)
+  if kind == 'image':
+    return save_image_grid(samples, os.path.join(directory, f'{tag}.png'))
+  if kind == 'audio':
+    if not sample_rate:
+      raise ValueError('Audio samples need the task\'s sample_rate.')
+    if samples.ndim not in (1, 2):
+      raise ValueError(f'Audio samples must be [n, t] or [t]; got {samples.shape}.')
+    return save_wav(samples, os.path.join(directory, f'{tag}.wav'), sample_rate)
+  if kind == 'tokens':
+    if decode is None:
+      raise ValueError("Token samples need the task's decode(ids) -> str.")
+    if samples.ndim != 2:
+      raise ValueError(f'Token samples must be int [n, t]; got {samples.shape}.')
+    return save_text([decode(row) for row in samples], os.path.join(directory, f'{tag}.txt'))
+  path = os.path.join(directory, f'{tag}.npy')
+  os.makedirs(directory, exist_ok=True)
+  np.save(path, samples)
+  return path

@@ -51,6 +51,96 @@ def unknown_variant(experiment: str, variant: str, valid) -> ValueError:
                     f'{", ".join(repr(v) for v in valid)}.')
 
 
+# Flags every experiment has: 'tiny' (the tests' size: seconds on a CPU) and 'paper' (the
+# paper's sizes and schedule: an accelerator's job).
+COMMON_FLAGS = ('tiny', 'paper')
+
+
+class Variant(dict):
+  """A parsed variant: flag -> True/False and key -> value, also as attributes."""
+
+  def __getattr__(self, name):
+    try:
+      return self[name]
+    except KeyError:
+      raise AttributeError(name) from None
+
+
+def parse_variant(variant: str, experiment: str, flags=(), options=None,
+                  paper: bool = True) -> Variant:
+  """Parses an experiment variant: comma-separated flags and `key=value` pairs.
+
+  One grammar for every experiment (big_vision's `parse_arg`): `made_mnist:tiny`,
+  `pixelrnn_mnist:tiny,row`, `maf_2d:data=rings,tiny`. Every experiment knows the flags of
+  `COMMON_FLAGS` ('tiny', 'paper'); `flags` adds its own, `options` its keys with their
+  defaults ({key: default} or {key: (default, valid values)}).
+
+  Args:
+    variant: the text after `NAME:` ('' for the default run).
+    experiment: the experiment's name, for errors.
+    flags: the experiment's own flags.
+    options: the experiment's own keys.
+    paper: False for an experiment the papers have no size of (then 'paper' is unknown).
+  Returns:
+    A `Variant` with every flag (True when given) and every option (its value or default).
+  Raises:
+    ValueError: for an unknown flag or key, a value outside its valid ones, 'tiny' together
+      with 'paper', or a repeated entry; the message lists what is valid.
+  """
+  common = COMMON_FLAGS if paper else ('tiny',)
+  flags = tuple(common) + tuple(f for f in flags if f not in COMMON_FLAGS)
+  options = dict(options or {})
+  spec = {k: (v if isinstance(v, tuple) else (v, None)) for k, v in options.items()}
+  out = Variant({f: False for f in flags})
+  out.update({k: d for k, (d, _) in spec.items()})
+  seen = set()
+  valid_text = (f'flags {", ".join(flags)}' +
+                (f'; keys {", ".join(f"{k}=..." for k in spec)}' if spec else ''))
+  for item in (variant or '').split(','):
+    item = item.strip()
+    if not item:
+      continue
+    key, eq, value = item.partition('=')
+    key = key.strip()
+    if key in seen:
+      raise ValueError(f'Variant {variant!r} of {experiment} repeats {key!r}.')
+    seen.add(key)
+    if eq:
+      if key not in spec:
+        raise ValueError(f'Unknown variant key {key!r} of {experiment}; valid (comma-'
+                         f'separated): {valid_text}.')
+      default, valid = spec[key]
+      parsed = _parse(value.strip())
+      if isinstance(default, float) and isinstance(parsed, int):
+        parsed = float(parsed)
+      if valid is not None and parsed not in valid:
+        raise ValueError(f'Variant {key}={value!r} of {experiment}: valid values are '
+                         f'{", ".join(map(str, valid))}.')
+      out[key] = parsed
+    elif key in flags:
+      out[key] = True
+    else:
+      raise ValueError(f'Unknown variant flag {key!r} of {experiment}; valid (comma-'
+                       f'separated): {valid_text}.')
+  out.setdefault('paper', False)
+  if out['tiny'] and out['paper']:
+    raise ValueError(f"Variant {variant!r} of {experiment}: 'tiny' and 'paper' exclude each "
+                     'other.')
+  return out
+
+
+def set_schedule(c: ml_collections.ConfigDict, num_steps: int, log_every: int | None = None,
+                 eval_every: int | None = None, checkpoint_every: int | None = None,
+                 num_samples: int | None = None) -> ml_collections.ConfigDict:
+  """Sets a run's length and its periodic work in one call (None keeps a value)."""
+  c.num_steps = num_steps
+  for key, value in (('log_every', log_every), ('eval_every', eval_every),
+                     ('checkpoint_every', checkpoint_every), ('num_samples', num_samples)):
+    if value is not None:
+      c[key] = value
+  return c
+
+
 def _parse(value: str):
   try:
     return ast.literal_eval(value)

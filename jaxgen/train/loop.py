@@ -1,8 +1,12 @@
 """The training loop: one pure step, jit-compiled over a device mesh, checkpointed, resumable.
 
-`train_and_evaluate(config, workdir)` is the whole job: build the task, mesh and data, restore
-the latest checkpoint in `workdir` if there is one, train to `config.num_steps` with periodic
-evaluation, sample grids and checkpoints, then write `final_metrics.json`.
+`train_and_evaluate(config, workdir, task)` is the whole job: build the mesh, data and state,
+restore the latest checkpoint in `workdir` if there is one, train to `config.num_steps` with
+periodic evaluation, samples and checkpoints, then write `final_metrics.json`.
+
+This module knows nothing of any model: `task` is a `Task`, or a factory `info -> Task` that
+receives the training split's `info` (its features' shapes and dtypes). Looking a task up by
+`config.task` is the experiments' business (`jaxgen.experiments`).
 
 Determinism: the root key is `key(config.seed)`; step `s` uses `fold_in(train_key, s)` and the
 data pipeline's batch for `s` is a pure function of (seed, s). A run killed after a checkpoint
@@ -22,11 +26,10 @@ import ml_collections
 import numpy as np
 
 from jaxgen import data as data_lib
-from jaxgen import models
 from jaxgen import parallel
 from jaxgen.train import artifacts
 from jaxgen.train.checkpoint import Checkpointer
-from jaxgen.train.metrics import MetricWriter, Progress
+from jaxgen.train.metrics import MetricWriter, Progress, finalize_metrics, is_weighted
 from jaxgen.train.task import Task, TrainState, guard_nonfinite, init_opt_state
 
 
@@ -51,16 +54,28 @@ class Experiment:
 def _root_keys(seed: int) -> dict:
   root = jax.random.key(seed)
   return {name: jax.random.fold_in(root, i)
-          for i, name in enumerate(('init', 'train', 'eval', 'sample'))}
+          for i, name in enumerate(('init', 'train', 'eval', 'sample', 'final'))}
 
 
-def build(config: ml_collections.ConfigDict) -> Experiment:
-  """Builds task, mesh, data and the (abstract) state of an experiment."""
-  task = models.make_task(config)
+TaskLike = Any   # a Task, or a factory `info -> Task`
+
+
+def build(config: ml_collections.ConfigDict, task: TaskLike) -> Experiment:
+  """Builds mesh, data, task and the (abstract) state of an experiment.
+
+  Args:
+    config: the experiment config.
+    task: a `Task`, or a factory called with the training split's `info`.
+  """
+  if task is None:
+    raise TypeError('build() needs the task: a Task, or a factory info -> Task '
+                    '(`jaxgen.experiments.task_factory(config)` looks it up by config.task).')
   mesh = parallel.make_mesh(config.get('mesh'))
   train_data, test_data = data_lib.make_batchers(
       config.data, seed=config.seed, process_index=jax.process_index(),
       process_count=jax.process_count())
+  if not isinstance(task, Task):
+    task = task(getattr(train_data.source, 'info', {}))
   parallel.check_batch_divisible(train_data.batch_size, mesh, 'data.batch_size')
   parallel.check_batch_divisible(test_data.batch_size, mesh, 'data.eval_batch_size')
   keys = _root_keys(config.seed)
@@ -88,7 +103,7 @@ def make_train_step(exp: Experiment):
   def step(state, batch, key):
     rng = jax.random.fold_in(key, state.step)
     new_state, metrics = task.train_step(state, batch, rng)
-    return guard_nonfinite(state, new_state, metrics)
+    return guard_nonfinite(state, new_state, finalize_metrics(metrics))
 
   repl = parallel.replicated(exp.mesh)
   return jax.jit(step, in_shardings=(exp.state_shardings, parallel.batch_sharding(exp.mesh), repl),
@@ -103,30 +118,38 @@ def make_eval_step(exp: Experiment):
     count = jnp.sum(mask)
     sums = {}
     for k, v in metrics.items():
+      if is_weighted(v):     # (sum, weight), per example [b] or per batch
+        total, weight = (jnp.asarray(a, jnp.float32) for a in v)
+        # Per-example parts are masked; a per-batch scalar is taken as it is.
+        per = lambda a: jnp.sum(a.reshape(a.shape[0], -1).sum(-1) * mask) if a.ndim else a
+        sums[k] = (per(total), per(weight))
+        continue
       v = jnp.asarray(v, jnp.float32)
-      sums[k] = jnp.sum(v * mask) if v.ndim == 1 else v * count
-    return sums, count
+      sums[k] = (jnp.sum(v * mask) if v.ndim == 1 else v * count, count)
+    return sums
 
   return jax.jit(step)
 
 
 def evaluate_state(exp: Experiment, state: TrainState, eval_step=None) -> dict:
-  """Metrics averaged over exactly the test split."""
+  """Metrics averaged over exactly the test split.
+
+  A metric the task reports per example is averaged over examples; a (sum, weight) pair is
+  summed over the split and divided by the summed weight (per-token figures).
+  """
   eval_step = eval_step or make_eval_step(exp)
-  totals, n = {}, 0.0
+  totals = {}
   for b, (batch, mask) in enumerate(exp.test_data.epoch()):
-    sums, count = eval_step(state.params, state.extra, parallel.put_batch(batch, exp.mesh),
-                            parallel.put_batch(mask, exp.mesh),
-                            jax.random.fold_in(exp.keys['eval'], b))
-    for k, v in sums.items():
-      totals[k] = totals.get(k, 0.0) + v
-    n += count
-  n = float(n)
-  return {k: float(v) / n for k, v in totals.items()}
+    sums = eval_step(state.params, state.extra, parallel.put_batch(batch, exp.mesh),
+                     parallel.put_batch(mask, exp.mesh), jax.random.fold_in(exp.keys['eval'], b))
+    for k, (total, weight) in jax.device_get(sums).items():
+      t, w = totals.get(k, (0.0, 0.0))
+      totals[k] = (t + float(total), w + float(weight))
+  return {k: t / max(w, 1e-12) for k, (t, w) in totals.items()}
 
 
 def write_samples(exp: Experiment, state: TrainState, workdir: str, tag: str) -> str | None:
-  """Draws `config.num_samples` samples and writes a PNG grid or a WAV file."""
+  """Draws `config.num_samples` samples and writes them as the task's `sample_kind` says."""
   num = exp.config.get('num_samples', 64)
   if not num:
     return None
@@ -134,15 +157,18 @@ def write_samples(exp: Experiment, state: TrainState, workdir: str, tag: str) ->
                             jax.random.fold_in(exp.keys['sample'], state.step), num)
   if samples is None:
     return None
-  samples = np.asarray(jax.device_get(samples))
-  directory = os.path.join(workdir, 'samples')
-  if samples.ndim == 4:
-    return artifacts.save_image_grid(samples, os.path.join(directory, f'{tag}.png'))
-  if samples.ndim == 2 and hasattr(exp.task, 'sample_rate'):
-    return artifacts.save_wav(samples, os.path.join(directory, f'{tag}.wav'),
-                              exp.task.sample_rate)
-  np.save(os.path.join(directory, f'{tag}.npy'), samples)
-  return None
+  task = exp.task
+  if task.sample_kind != 'text':
+    samples = np.asarray(jax.device_get(samples))
+  return artifacts.write_samples(samples, task.sample_kind, os.path.join(workdir, 'samples'),
+                                 tag, sample_rate=getattr(task, 'sample_rate', None),
+                                 decode=getattr(task, 'decode', None))
+
+
+def finalize(exp: Experiment, state: TrainState, workdir: str) -> dict:
+  """The task's final report, every key under 'final/'; its key is the run's 'final' key."""
+  report = exp.task.finalize(state, workdir, exp.test_data, exp.keys['final']) or {}
+  return {(k if k.startswith('final/') else f'final/{k}'): v for k, v in report.items()}
 
 
 def _restore_or_init(exp: Experiment, ckpt: Checkpointer) -> TrainState:
@@ -169,23 +195,24 @@ def _check_finite(pending: list, writer: MetricWriter, ckpt: Checkpointer):
   pending.clear()
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, task: TaskLike,
                        stop_after: int | None = None) -> dict:
   """Trains `config` in `workdir`, resuming from its latest checkpoint.
 
   Args:
     config: an experiment config (see `jaxgen.train.config.base_config`).
     workdir: where checkpoints, metrics, samples and final metrics go.
+    task: a `Task` or a factory `info -> Task` (see `build`).
     stop_after: stop right after this step, as if the process were killed there (for
       resume tests); no final evaluation is done.
   Returns:
-    The final metrics (test metrics under `eval/...`, plus whatever the task's `finalize`
-    reports), also written to `workdir/final_metrics.json`.
+    The final metrics (test metrics under `eval/...`, the task's `finalize` report under
+    `final/...`), also written to `workdir/final_metrics.json`.
   """
   os.makedirs(workdir, exist_ok=True)
   with open(os.path.join(workdir, 'config.json'), 'w', encoding='utf-8') as f:
     f.write(config.to_json_best_effort(indent=2))
-  exp = build(config)
+  exp = build(config, task)
   ckpt = Checkpointer(os.path.join(workdir, 'checkpoints'), config.get('keep_checkpoints', 2),
                       async_save=config.get('async_checkpointing', True))
   writer = MetricWriter(workdir)
@@ -234,7 +261,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     final = {f'eval/{k}': v for k, v in evaluate_state(exp, state, eval_step).items()}
     writer.write(int(jax.device_get(state.step)), {k[5:]: v for k, v in final.items()}, 'eval')
     write_samples(exp, state, workdir, 'final')
-    final.update(exp.task.finalize(state, workdir, exp.test_data) or {})
+    final.update(finalize(exp, state, workdir))
     # Steady-state speed: the first step (compilation) is excluded, evaluations included.
     final['train_steps_per_s'] = ((total - start - 1) / max(train_time, 1e-9)
                                   if total - start > 1 else float('nan'))
@@ -249,9 +276,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     writer.close()
 
 
-def load_state(config: ml_collections.ConfigDict, workdir: str, step: int | None = None):
+def load_state(config: ml_collections.ConfigDict, workdir: str, task: TaskLike,
+               step: int | None = None):
   """(Experiment, TrainState) restored from a work directory's checkpoint."""
-  exp = build(config)
+  exp = build(config, task)
   ckpt = Checkpointer(os.path.join(workdir, 'checkpoints'))
   try:
     if ckpt.latest_step() is None:
@@ -263,19 +291,19 @@ def load_state(config: ml_collections.ConfigDict, workdir: str, step: int | None
   return exp, state
 
 
-def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+def evaluate(config: ml_collections.ConfigDict, workdir: str, task: TaskLike) -> dict:
   """Test metrics (and the task's final report) of the latest checkpoint in `workdir`."""
-  exp, state = load_state(config, workdir)
+  exp, state = load_state(config, workdir, task)
   out = {f'eval/{k}': v for k, v in evaluate_state(exp, state).items()}
-  out.update(exp.task.finalize(state, workdir, exp.test_data) or {})
+  out.update(finalize(exp, state, workdir))
   out['step'] = int(jax.device_get(state.step))
   return out
 
 
-def sample(config: ml_collections.ConfigDict, workdir: str, num: int | None = None,
-           seed: int = 0) -> str | None:
+def sample(config: ml_collections.ConfigDict, workdir: str, task: TaskLike,
+           num: int | None = None, seed: int = 0) -> str | None:
   """Writes samples of the latest checkpoint; returns the file written."""
-  exp, state = load_state(config, workdir)
+  exp, state = load_state(config, workdir, task)
   if num is not None:
     exp.config.num_samples = num
   exp.keys['sample'] = jax.random.fold_in(exp.keys['sample'], 1_000_003 + seed)

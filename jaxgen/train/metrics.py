@@ -7,7 +7,30 @@ import os
 import sys
 import time
 
+import jax.numpy as jnp
 import numpy as np
+
+
+def is_weighted(value) -> bool:
+  """Whether a metric is a (sum, weight) pair rather than a value."""
+  return isinstance(value, (tuple, list)) and len(value) == 2
+
+
+def finalize_metric(value):
+  """A metric's value: sum / weight for a (sum, weight) pair, else the value itself.
+
+  Tasks report per-token figures as (sum, weight) pairs (the Flax wmt example's
+  denominators), so padding never dilutes them and a batch's average over tokens is not an
+  average of per-sequence averages.
+  """
+  if is_weighted(value):
+    total, weight = value
+    return jnp.sum(total) / jnp.maximum(jnp.sum(weight), 1e-12)
+  return value
+
+
+def finalize_metrics(metrics: dict) -> dict:
+  return {k: finalize_metric(v) for k, v in metrics.items()}
 
 
 def _scalar(v):

@@ -1,7 +1,8 @@
 """The task interface: how a model family plugs into the trainer.
 
-`jaxgen.train` knows nothing of any model. A model family module exposes
-`make_task(config) -> Task`; the trainer calls only the methods below.
+`jaxgen.train` knows nothing of any model. A model family package exposes
+`make_task(config, info) -> Task` (`info`: the training split's features, their shapes and
+dtypes, from the data source); the trainer calls only the members below.
 
 A task owns:
   * `init(rng, batch)` -> `Variables(params, extra)`: trainable parameters and any
@@ -14,12 +15,17 @@ A task owns:
   * `train_step(state, batch, rng)` -> `(state, metrics)`: one pure update. The default
     differentiates `loss` and applies the single optimiser. It must be pure and jittable:
     the trainer compiles it with `jax.jit` over the device mesh and donates `state`.
-  * `eval_step(params, extra, batch, rng)` -> dict of per-example-mean metrics on one test
-    batch; the trainer averages them over the test set (weighted by batch size).
-  * `sample(params, extra, rng, num)` -> array of samples (images `[n, h, w, c]` in [0, 1]
-    are written as a PNG grid; audio `[n, t]` in [-1, 1] as WAV).
-  * `finalize(state, workdir, test_iterator)` -> dict of final metrics written to
-    `final_metrics.json` (e.g. MADE's ensemble NLL). Optional.
+  * `eval_step(params, extra, batch, rng)` -> dict of metrics on one test batch: per-example
+    values [b] (averaged over the examples of the split), or `(sum, weight)` pairs (summed
+    over the split, then divided: per-token losses and accuracies, as the Flax wmt example's
+    denominators). `loss` may return (sum, weight) pairs in its metrics too.
+  * `sample(params, extra, rng, num)` -> samples of the kind `sample_kind` declares:
+    'image' [n, h, w, c] in [0, 1] (a PNG grid), 'audio' [n, t] in [-1, 1] (a WAV at
+    `sample_rate`), 'tokens' int [n, t] (text through `decode(ids) -> str`), 'text' (a list
+    of strings), 'array' (.npy). `jaxgen.train.artifacts.write_samples` writes them.
+  * `finalize(state, workdir, test_data, rng)` -> dict of final metrics, written to
+    `final_metrics.json` under 'final/' (e.g. a conditional model's classifier accuracy);
+    `rng` is the run's own 'final' key. Optional.
 
 Every method receives plain pytrees; none of them may hold Python state that changes
 across steps, so that a resumed run replays an uninterrupted one exactly.
@@ -81,6 +87,7 @@ def apply_updates(tx, grads, opt_state, params):
 
 class Task:
   """Base class of a model family's task. Subclasses override what they need."""
+  sample_kind = 'array'    # what `sample` returns (see the module docstring)
 
   def __init__(self, config):
     self.config = config
@@ -128,7 +135,7 @@ class Task:
   def sample(self, params, extra, rng, num: int) -> jax.Array | None:
     return None
 
-  def finalize(self, state: TrainState, workdir: str, test_batches: Callable) -> dict:
+  def finalize(self, state: TrainState, workdir: str, test_data, rng: jax.Array) -> dict:
     return {}
 
 

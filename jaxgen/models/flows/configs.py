@@ -6,9 +6,10 @@
   paper_image(c)               the 'paper' variant: the paper's architecture and a 10,000-step
                                schedule (an accelerator's job; hours on a CPU).
   toy_config(dataset)          MAF on a 2-D density (nats); `toy_variant` parses
-                               '[DATASET][_tiny]'.
+                               'data=DATASET,tiny'.
   iaf_config(target)           IAF by reverse KL against an unnormalised 2-D density.
-  apply_variant(c, variant, name, tiny, paper)   the 'tiny' and 'paper' variants.
+  apply_variant(c, variant, name, tiny, paper)   the 'tiny' and 'paper' variants
+                               (`jaxgen.train.config.parse_variant`).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxgen.train.config import base_config, unknown_variant
+from jaxgen.train.config import base_config, parse_variant
 
 # The architectures of the papers, at the scale of 28x28 images: the 'paper' variants.
 PAPER_MODELS = {
@@ -26,7 +27,7 @@ PAPER_MODELS = {
     'realnvp': dict(num_scales=3, channels=64, num_blocks=4, couplings_per_stage=3, batch_norm=True,
                     bn_momentum=0.95, logit_alpha=0.05),
     # Glow s.5: L levels of K steps, NN() width 512 (here 28x28: two squeezes, so L = 2).
-    'glow': dict(num_levels=2, depth=16, hidden=512, lu=True, scan=True,
+    'glow': dict(num_scales=2, depth=16, hidden=512, lu=True, scan=True,
                  sample_temperature=0.7),
     # MAF s.4.3 (MNIST): 5 layers, MADE 1 x 1024, batch norm, logit lambda 1e-6. The
     # log-scale alpha is soft-clamped to (-4, 4) ('tanh'; the paper's is unbounded, 'exp'),
@@ -68,17 +69,18 @@ def _schedule(c, num_steps: int, log_every: int, eval_every: int, num_samples: i
   return c
 
 
-def image_config(kind: str, dataset: str = 'mnist5k', **model) -> ml_collections.ConfigDict:
-  """Maximum likelihood of `kind` on the uint8 images of `dataset`."""
+def image_config(arch: str, dataset: str = 'mnist5k', **model) -> ml_collections.ConfigDict:
+  """Maximum likelihood of `arch` on the uint8 images of `dataset`."""
+  kind = arch
   if kind not in MODEL_DEFAULTS:
-    raise ValueError(f'Unknown flow kind {kind!r}; valid: {sorted(MODEL_DEFAULTS)}.')
+    raise ValueError(f'Unknown flow arch {kind!r}; valid: {sorted(MODEL_DEFAULTS)}.')
   c = base_config()
-  c.task = 'flow'
+  c.task = 'flows'
   c.data.name = dataset
   c.data.preprocess = []          # raw pixels: the task dequantizes them
   steps, c.data.batch_size = DEFAULT_RUNS[kind]
   c.data.eval_batch_size = 200
-  c.model = ml_collections.ConfigDict(dict(kind=kind, **{**MODEL_DEFAULTS[kind], **model}))
+  c.model = ml_collections.ConfigDict(dict(arch=kind, **{**MODEL_DEFAULTS[kind], **model}))
   c.optimizer = _adam(1e-3, 'warmup_cosine', warmup=200, clip=100.0)
   return _schedule(c, steps, 100, steps // 2, 64)
 
@@ -87,7 +89,7 @@ def paper_image(c: ml_collections.ConfigDict, **model):
   """The 'paper' variant of an image flow: the paper's sizes where the default shrinks them
   (the experiment's own model keys, such as num_classes or base_density, are kept), `model`
   on top, and 10,000 steps."""
-  kind = c.model.kind
+  kind = c.model.arch
   c.model.update({k: v for k, v in PAPER_MODELS[kind].items() if MODEL_DEFAULTS[kind][k] != v})
   c.model.update(model)
   c.data.batch_size = PAPER_BATCH
@@ -97,12 +99,12 @@ def paper_image(c: ml_collections.ConfigDict, **model):
 def toy_config(dataset: str = 'moons', **model) -> ml_collections.ConfigDict:
   """MAF on a 2-D density (`jaxgen.data` 'moons', '8gaussians', 'checkerboard', 'rings')."""
   c = base_config()
-  c.task = 'flow'
+  c.task = 'flows'
   c.data.name = dataset
   c.data.batch_size = 256
   c.data.eval_batch_size = 1000
   c.model = ml_collections.ConfigDict(dict(
-      kind='maf', num_layers=5, hidden_sizes=(64, 64), transformer='affine',
+      arch='maf', num_layers=5, hidden_sizes=(64, 64), transformer='affine',
       scale_activation='tanh', batch_norm=True, base_density='gaussian', num_components=10,
       scan=True))
   c.model.update(model)
@@ -113,12 +115,12 @@ def toy_config(dataset: str = 'moons', **model) -> ml_collections.ConfigDict:
 def iaf_config(target: str = 'u1', **model) -> ml_collections.ConfigDict:
   """IAF by reverse KL to exp(-U_target); data only sets the samples per step."""
   c = base_config()
-  c.task = 'iaf_target'
+  c.task = 'flows'
   c.data.name = 'moons'           # unused contents: batch_size = samples per step
   c.data.batch_size = 256
   c.data.eval_batch_size = 1000
   c.model = ml_collections.ConfigDict(dict(
-      target=target, num_layers=6, hidden_sizes=(64, 64), transformer='affine',
+      arch='iaf', target=target, num_layers=6, hidden_sizes=(64, 64), transformer='affine',
       scale_activation='tanh', scan=True))
   c.model.update(model)
   c.optimizer = _adam(1e-3, 'cosine', clip=100.0)
@@ -156,30 +158,28 @@ def tiny_toy(c: ml_collections.ConfigDict):
 
 
 def toy_variant(variant: str, name: str, **model) -> ml_collections.ConfigDict:
-  """The config of a 2-D MAF experiment from '[DATASET][_tiny]' (DATASET default moons)."""
+  """The config of a 2-D MAF experiment from 'data=DATASET' and 'tiny' (DATASET: moons)."""
   from jaxgen.data.registry import TOY_2D  # pylint: disable=g-import-not-at-top
-  dataset, _, rest = variant.partition('_')
-  if dataset == 'tiny' and not rest:
-    dataset, rest = '', 'tiny'
-  if dataset and dataset not in TOY_2D:
-    raise ValueError(f'Unknown variant {variant!r} of {name}; valid: [DATASET][_tiny] with '
-                     f"DATASET in {TOY_2D}, or 'tiny'.")
-  return apply_variant(toy_config(dataset or 'moons', **model), rest, name, tiny_toy)
+  v = parse_variant(variant, name, options={'data': ('moons', TOY_2D)}, paper=False)
+  return _apply(toy_config(v.data, **model), v, tiny_toy)
 
 
 def apply_variant(c: ml_collections.ConfigDict, variant: str, name: str,
                   tiny: Callable[[ml_collections.ConfigDict], None],
-                  paper: Callable[[ml_collections.ConfigDict], None] | None = None):
+                  paper: Callable[[ml_collections.ConfigDict], None] | None = None,
+                  options=None):
   """'' (the default run), 'tiny' (tests: seconds on CPU) or, where `paper` is given,
   'paper' (the paper's size); else a ValueError naming the valid ones."""
-  valid = ['', 'tiny'] + (['paper'] if paper else [])
-  if variant == 'paper' and paper:
+  v = parse_variant(variant, name, options=options, paper=paper is not None)
+  return _apply(c, v, tiny, paper)
+
+
+def _apply(c, v, tiny, paper=None):
+  if v.paper:
     paper(c)
-  elif variant == 'tiny':
+  elif v.tiny:
     tiny(c)
     c.log_every = min(c.log_every, 50)
     c.eval_every = c.checkpoint_every = c.num_steps // 2
     c.optimizer.warmup_steps = min(c.optimizer.warmup_steps, c.num_steps // 10)
-  elif variant:
-    raise unknown_variant(name, variant, valid)
   return c

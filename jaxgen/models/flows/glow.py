@@ -28,9 +28,9 @@ from jaxgen.models.flows import nets
 from jaxgen.models.flows.base import FlowModel, multiscale_shapes
 
 
-def level_shapes(event_shape, num_levels: int):
+def level_shapes(event_shape, num_scales: int):
   """[(level input shape, latent shape after the squeeze)] per level."""
-  return multiscale_shapes(event_shape, num_levels, True, 'Glow')
+  return multiscale_shapes(event_shape, num_scales, True, 'Glow')
 
 
 class GlowStep(nn.Module):
@@ -97,7 +97,7 @@ class _SplitPriorNet(nn.Module):
 class Glow(nn.Module, FlowModel):
   """Multi-scale Glow on images [..., h, w, c], optionally class-conditional."""
   event_shape: tuple
-  num_levels: int = 3
+  num_scales: int = 3
   depth: int = 32          # K steps per level
   hidden: int = 512
   lu: bool = True
@@ -110,7 +110,7 @@ class Glow(nn.Module, FlowModel):
   def setup(self):
     if len(self.event_shape) != 3:
       raise ValueError(f'Glow acts on images (h, w, c); got {self.event_shape}.')
-    shapes = level_shapes(self.event_shape, self.num_levels)
+    shapes = level_shapes(self.event_shape, self.num_scales)
     self.steps = [adapters.Steps(functools.partial(GlowStep, latent, self.hidden, self.lu),
                                  self.depth, self.scan) for _, latent in shapes]
     self.split_priors = [_SplitPriorNet(2 * (latent[-1] // 2)) for _, latent in shapes[:-1]]
@@ -134,13 +134,13 @@ class Glow(nn.Module, FlowModel):
     return distrax.Block(distrax.ScalarAffine(mean, log_scale=log_scale), 3)
 
   def flow(self, context: Any = None, train: bool = False) -> distrax.Bijector:
-    shapes = level_shapes(self.event_shape, self.num_levels)
+    shapes = level_shapes(self.event_shape, self.num_scales)
     rest = None
-    for l in reversed(range(self.num_levels)):
+    for l in reversed(range(self.num_scales)):
       shape, latent = shapes[l]
       layers = [distrax.Inverse(bj.Squeeze()),
                 self.steps[l].bijector(context, train, event_ndims=3)]
-      if l == self.num_levels - 1:
+      if l == self.num_scales - 1:
         layers.append(self._top(context))
       else:   # z_l ~ N(mu(h_l), sigma(h_l)): an affine coupling on the split-off half.
         mask = bj.channel_mask(latent, 1)

@@ -1,7 +1,8 @@
 """The flow tasks: maximum likelihood on images or 2-D data, and reverse KL for IAF.
 
 config.model (task 'flow'):
-  kind            'nice' | 'realnvp' | 'glow' | 'maf'
+  arch            'nice' | 'realnvp' | 'glow' | 'maf' (maximum likelihood), or 'iaf' (the
+                  reverse-KL task below)
   num_classes     > 0: class-conditional (the one-hot label is the flow's context)
   logit_alpha     the logit transform's alpha (None: none; Glow centres instead)
   num_bits        pixel depth (8)
@@ -14,7 +15,7 @@ dequantization noise with the step's key, and the model's bijector chain counts 
 rescaling and logit log-determinants, so `bits_per_dim` = -log p(v) / (D log 2) for v in
 [0, 256)^D, the papers' figure. 2-D data (key 'x') report `nll` in nats.
 
-config.model (task 'iaf_target'): target ('u1'..'u4'), num_layers, hidden_sizes,
+config.model (arch 'iaf'): target ('u1'..'u4'), num_layers, hidden_sizes,
 transformer, scale_activation; `config.data.batch_size` is the number of samples per step
 (the batch's contents are unused: the target is a formula, not a dataset).
 """
@@ -29,14 +30,15 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgen import bijectors as bj
+from jaxgen.models import common
 from jaxgen.models.flows import glow, iaf, maf, nice, nets, realnvp, targets
+from jaxgen.models.flows.sampling import (density_image, grid_points, histogram_image,
+                                          sample_images)
 from jaxgen.train.task import Task, Variables
 
 MODELS = {'nice': nice.NICE, 'realnvp': realnvp.RealNVP, 'glow': glow.Glow, 'maf': maf.MAF}
 VECTOR_KINDS = ('nice', 'maf')       # flatten images to [D]
-TASK_KEYS = ('kind', 'num_classes', 'sample_temperature')
-GRID = 64             # 2-D plots: GRID x GRID pixels over [-EXTENT, EXTENT]^2
-EXTENT = 4.0
+TASK_KEYS = ('arch', 'num_classes', 'sample_temperature')
 
 
 def model_kwargs(cls, m: ml_collections.ConfigDict, skip=()) -> dict:
@@ -53,37 +55,17 @@ def model_kwargs(cls, m: ml_collections.ConfigDict, skip=()) -> dict:
   return out
 
 
-def grid_points(num: int = GRID, extent: float = EXTENT) -> jax.Array:
-  """[num * num, 2] points of the plotting grid (row = z2 from top, column = z1)."""
-  t = jnp.linspace(-extent, extent, num)
-  z1, z2 = jnp.meshgrid(t, -t, indexing='xy')
-  return jnp.stack([z1.reshape(-1), z2.reshape(-1)], -1)
-
-
-def density_image(log_p: jax.Array, num: int = GRID) -> jax.Array:
-  """exp(log p) on the grid, scaled to [0, 1] (non-finite values shown as 0): [num, num, 1]."""
-  log_p = jnp.where(jnp.isfinite(log_p), log_p, -jnp.inf)
-  p = jnp.exp(log_p - jnp.max(log_p)).reshape(num, num)
-  return p[..., None]
-
-
-def histogram_image(x: jax.Array, num: int = GRID, extent: float = EXTENT) -> jax.Array:
-  """2-D histogram of samples x [n, 2] on the grid, scaled to [0, 1]: [num, num, 1]."""
-  col = jnp.clip(((x[:, 0] + extent) / (2 * extent) * num).astype(jnp.int32), 0, num - 1)
-  row = jnp.clip(((extent - x[:, 1]) / (2 * extent) * num).astype(jnp.int32), 0, num - 1)
-  h = jnp.zeros((num, num)).at[row, col].add(1.0)
-  return (h / jnp.maximum(jnp.max(h), 1.0))[..., None]
-
-
 class FlowTask(Task):
   """Maximum likelihood for NICE, RealNVP, Glow and MAF (`config.model.kind`)."""
 
-  def __init__(self, config: ml_collections.ConfigDict):
+  sample_kind = 'image'
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
     super().__init__(config)
     m = config.model
-    self.kind = m.get('kind', '')
+    self.kind = m.get('arch', '')
     if self.kind not in MODELS:
-      raise ValueError(f'config.model.kind={self.kind!r}; valid: {sorted(MODELS)}.')
+      raise ValueError(f'config.model.arch={self.kind!r}; valid: {sorted(MODELS) + ["iaf"]}.')
     self.cls = MODELS[self.kind]
     self.num_classes = int(m.get('num_classes', 0))
     if self.num_classes and self.kind == 'nice':
@@ -92,8 +74,11 @@ class FlowTask(Task):
     self.kwargs = model_kwargs(self.cls, m)
     if self.kind in ('glow', 'maf') and self.num_classes:
       self.kwargs['num_classes'] = self.num_classes
-    self.data_shape = None     # one example as the data pipeline gives it
-    self.is_image = None
+    features = dict((info or {}).get('features', {}))
+    key = 'image' if 'image' in features else 'x'
+    # One example as the data pipeline gives it, from the data's info.
+    self.data_shape, _ = common.feature(info, key, 'flows')
+    self.is_image = key == 'image'
 
   # -- data ------------------------------------------------------------------
   def _observe(self, batch):
@@ -105,9 +90,7 @@ class FlowTask(Task):
       raise ValueError(f"A flow needs batches with 'image' (uint8 pixels) or 'x' (vectors); "
                        f'got keys {sorted(batch)}.')
     shape = tuple(batch[key].shape[1:])
-    if self.data_shape is None:
-      self.data_shape, self.is_image = shape, is_image
-    elif shape != self.data_shape:
+    if shape != self.data_shape or is_image != self.is_image:
       raise ValueError(f'This flow was built for examples of shape {self.data_shape}; got '
                        f'{shape}.')
     return batch[key]
@@ -194,7 +177,7 @@ class FlowTask(Task):
 
   @functools.partial(jax.jit, static_argnums=(0, 3))
   def _sample(self, variables, rng, num, context):
-    return self.model.apply(variables, rng, num, context, self.temperature, method='sample')
+    return sample_images(self.model, variables, rng, num, context, self.temperature)
 
   @functools.partial(jax.jit, static_argnums=(0, 3))
   def _plots(self, variables, rng, num):
@@ -211,9 +194,11 @@ class FlowTask(Task):
 
 class IAFTargetTask(Task):
   """IAF fitted to exp(-U) by reverse KL; `kl` in nats uses a grid estimate of log Z."""
+  sample_kind = 'image'
 
-  def __init__(self, config: ml_collections.ConfigDict):
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
     super().__init__(config)
+    del info   # the target is a formula, not a dataset
     m = config.model
     self.target = m.get('target', 'u1')
     self.energy = targets.energy(self.target)
@@ -263,9 +248,8 @@ class IAFTargetTask(Task):
     return self is other
 
 
-def make_task(config: ml_collections.ConfigDict) -> FlowTask:
-  return FlowTask(config)
-
-
-def make_iaf_task(config: ml_collections.ConfigDict) -> IAFTargetTask:
-  return IAFTargetTask(config)
+def make_task(config: ml_collections.ConfigDict, info=None) -> Task:
+  """The flow task of `config.model.arch`: maximum likelihood, or reverse KL for 'iaf'."""
+  if config.model.get('arch', '') == 'iaf':
+    return IAFTargetTask(config, info)
+  return FlowTask(config, info)

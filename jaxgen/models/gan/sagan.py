@@ -6,7 +6,7 @@ The paper's networks (section 5, appendix), scaled to small images:
     up-sample + conv1x1), D's down-sample (ReLU, conv3x3, ReLU, conv3x3, avg-pool 2x; shortcut
     conv1x1 + avg-pool), D's first block without the leading ReLU (Miyato et al. 2018's
     "optimized" block), D's head ReLU, global sum pooling and a linear logit;
-  * the self-attention block (`jaxgen.nn.self_attention`) on the feature maps of side
+  * the self-attention block (`jaxgen.models.gan.attention`) on the feature maps of side
     `attention_resolution` in both G and D (the paper's best: the larger maps);
   * spectral normalisation on every convolution and linear layer of G and of D (section 4.1);
   * class conditioning, when `num_classes > 0`: conditional batch norm in G (gains and biases
@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgen.models.gan.dcgan import num_doublings
-from jaxgen.nn.self_attention import SelfAttention2D
+from jaxgen.models.gan.attention import UnscaledSelfAttention2D
 from jaxgen.nn.spectral import maybe_spectral_norm
 
 INIT = nn.initializers.xavier_uniform()  # the authors' code: orthogonal / glorot, not N(0, .02)
@@ -145,7 +145,7 @@ class Generator(nn.Module):
       x = GBlock(self.base_features * 2**(n - 1 - i), self.num_classes,
                  self.spectral_norm)(x, y, train)
       if x.shape[1] == self.attention_resolution:
-        x = SelfAttention2D(spectral_norm=self.spectral_norm, name='attention')(x, train)
+        x = UnscaledSelfAttention2D(spectral_norm=self.spectral_norm, name='attention')(x, train)
     x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)(x))
     x = SNConv(c, 3, spectral_norm=self.spectral_norm, name='to_image')(x, train)
     return jnp.tanh(x)
@@ -173,7 +173,7 @@ class Discriminator(nn.Module):
     for i in range(n):
       x = DBlock(self.base_features * 2**i, optimized=(i == 0), **sn)(x, train)
       if x.shape[1] == self.attention_resolution:
-        x = SelfAttention2D(name='attention', **sn)(x, train)
+        x = UnscaledSelfAttention2D(name='attention', **sn)(x, train)
     x = DBlock(self.base_features * 2**n, downsample=False, **sn)(x, train)
     phi = jnp.sum(nn.relu(x), axis=(1, 2))   # global sum pooling, [b, features]
     logit = maybe_spectral_norm(nn.Dense(1, kernel_init=INIT, name='logit'), phi,

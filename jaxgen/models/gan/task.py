@@ -40,9 +40,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgen.models import common
 from jaxgen.models.gan import dcgan
 from jaxgen.models.gan import math as gan_math
 from jaxgen.models.gan import sagan
+from jaxgen.models.gan import sampling as gan_sampling
 from jaxgen.models.gan import toy
 from jaxgen.train import optim
 from jaxgen.train.task import Task, TrainState, Variables, apply_updates
@@ -51,32 +53,33 @@ ARCHS = ('dcgan', 'sagan', 'mlp')
 NETWORKS = ('generator', 'discriminator')
 
 
-def _image_shape(dataset: str) -> tuple[int, int, int]:
-  from jaxgen import data  # pylint: disable=g-import-not-at-top
-  info = getattr(data.load(dataset, 'test'), 'info', {})
-  if 'shape' not in info:
-    raise ValueError(f'Dataset {dataset!r} does not declare its image shape.')
-  return tuple(info['shape'])
+# The network keys of each arch (their defaults are the modules' dataclass defaults).
+ARCH_KEYS = {'dcgan': ('base_features', 'kernel_size'),
+             'sagan': ('base_features', 'attention_resolution', 'spectral_norm'),
+             'mlp': ('g_hidden', 'd_hidden', 'data_dim')}
+TASK_KEYS = dict(arch='dcgan', loss='non_saturating', latent_dim=100, d_steps=1,
+                 ema_decay=0.999, num_classes=0, sample_batch=500, eval_samples=1000,
+                 classifier_cache_dir=None, num_modes=8, mode_radius=2.0, mode_std=0.1)
 
 
-def build_networks(config) -> tuple[nn.Module, nn.Module]:
-  """The (generator, discriminator) pair named by `config.model.arch`."""
+def build_networks(config, info=None) -> tuple[nn.Module, nn.Module]:
+  """The (generator, discriminator) pair named by `config.model.arch`; unknown keys raise."""
   m = config.model
-  arch = m.get('arch', 'dcgan')
-  if arch == 'dcgan':
-    shape = _image_shape(config.data.name)
-    kw = dict(base_features=m.get('base_features', 64), kernel_size=m.get('kernel_size', 5))
-    return dcgan.Generator(shape, **kw), dcgan.Discriminator(**kw)
-  if arch == 'sagan':
-    shape = _image_shape(config.data.name)
-    kw = dict(base_features=m.get('base_features', 32),
-              attention_resolution=m.get('attention_resolution', 14),
-              num_classes=m.get('num_classes', 0), spectral_norm=m.get('spectral_norm', True))
-    return sagan.Generator(shape, **kw), sagan.Discriminator(**kw)
+  arch = common.check_choice(m.get('arch', 'dcgan'), ARCHS, 'GAN arch')
+  common.read_model_config(m, 'gan', {**TASK_KEYS, **{k: None for k in ARCH_KEYS[arch]}})
+  kw = {k: (tuple(m[k]) if isinstance(m[k], (list, tuple)) else m[k])
+        for k in ARCH_KEYS[arch] if k in m}
   if arch == 'mlp':
-    return (toy.MLPGenerator(tuple(m.get('g_hidden', (128, 128))), m.get('data_dim', 2)),
-            toy.MLPDiscriminator(tuple(m.get('d_hidden', (128, 128)))))
-  raise ValueError(f'Unknown GAN arch {arch!r}; valid: {", ".join(ARCHS)}.')
+    g_kw = {'hidden': kw['g_hidden']} if 'g_hidden' in kw else {}
+    if 'data_dim' in kw:
+      g_kw['dim'] = kw['data_dim']
+    d_kw = {'hidden': kw['d_hidden']} if 'd_hidden' in kw else {}
+    return toy.MLPGenerator(**g_kw), toy.MLPDiscriminator(**d_kw)
+  shape, _ = common.feature(info, 'image', 'gan')
+  if arch == 'dcgan':
+    return dcgan.Generator(shape, **kw), dcgan.Discriminator(**kw)
+  kw['num_classes'] = int(m.get('num_classes', 0))
+  return sagan.Generator(shape, **kw), sagan.Discriminator(**kw)
 
 
 def _apply(module: nn.Module, params, state: dict, *args, **kwargs):
@@ -95,7 +98,9 @@ def ema_decay_at(step, decay: float):
 class GANTask(Task):
   """DCGAN, SAGAN and the 2-D GAN behind one task (see the module docstring)."""
 
-  def __init__(self, config):
+  sample_kind = 'image'
+
+  def __init__(self, config, info=None):
     super().__init__(config)
     m = config.model
     self.loss_kind = m.get('loss', 'non_saturating')
@@ -108,7 +113,7 @@ class GANTask(Task):
       raise ValueError(f'model.d_steps must be >= 1; got {self.d_steps}.')
     self.ema_decay = float(m.get('ema_decay', 0.999))
     self.num_classes = int(m.get('num_classes', 0))
-    self.generator, self.discriminator = build_networks(config)
+    self.generator, self.discriminator = build_networks(config, info)
     self.is_2d = m.get('arch', 'dcgan') == 'mlp'
     self.sample_batch = int(m.get('sample_batch', 500))
 
@@ -245,8 +250,7 @@ class GANTask(Task):
 
   @functools.partial(jax.jit, static_argnums=(0, 4))
   def _draw(self, g_params, g_state, rng, num: int):
-    z = jax.random.normal(rng, (num, self.latent_dim))
-    y = jnp.arange(num) % self.num_classes if self.num_classes else None
+    z, y = gan_sampling.latents(rng, num, self.latent_dim, self.num_classes)
     return self.generate(g_params, g_state, z, y)
 
   def draw(self, params, extra, rng, num: int) -> np.ndarray:
@@ -255,11 +259,8 @@ class GANTask(Task):
     With `num_classes`, sample i has class i % num_classes.
     """
     g_params, g_state = self.sampling_params(params, extra), extra['generator']
-    chunks = []
-    for i, start in enumerate(range(0, num, self.sample_batch)):
-      n = min(self.sample_batch, num - start)
-      chunks.append(np.asarray(self._draw(g_params, g_state, jax.random.fold_in(rng, i), n)))
-    return np.concatenate(chunks)
+    return gan_sampling.draw_chunked(lambda key, n: self._draw(g_params, g_state, key, n), rng,
+                                     num, self.sample_batch)
 
   def sample(self, params, extra, rng, num: int):
     """Images [num, h, w, c] in [0, 1]; for 2-D data, a scatter plot of `num` points."""
@@ -268,24 +269,23 @@ class GANTask(Task):
       return toy.render_points(x)
     return np.clip((x + 1.0) / 2.0, 0.0, 1.0)
 
-  def finalize(self, state, workdir, test_batches) -> dict:
+  def finalize(self, state, workdir, test_data, rng) -> dict:
     """Scores `model.eval_samples` samples of the EMA generator.
 
     Images: the cached dataset classifier's Fréchet distance, class coverage, mean confidence
     and classifier score (`jaxgen.eval`), plus the Fréchet distance of as many real test images
     (the floor at this sample size). 2-D: mode counting (`toy.mode_statistics`).
     """
-    del workdir, test_batches
+    del workdir, test_data
     n = int(self.config.model.get('eval_samples', 1000))
-    rng = jax.random.fold_in(jax.random.key(self.config.seed), 0xE7A1)
     x = self.draw(state.params, state.extra, rng, n)
     if self.is_2d:
       m = self.config.model
       stats = toy.mode_statistics(x, toy.ring_centers(m.get('num_modes', 8),
                                                       m.get('mode_radius', 2.0)),
                                   m.get('mode_std', 0.1))
-      return {f'final/{k}': v for k, v in stats.items()}
-    return {f'final/{k}': v for k, v in self.image_scores(x).items()}
+      return dict(stats)
+    return self.image_scores(x)
 
   def image_scores(self, samples) -> dict[str, Any]:
     """Classifier scores of images in [-1, 1] [n, h, w, c] (see `finalize`)."""
@@ -305,6 +305,6 @@ class GANTask(Task):
     return scores
 
 
-def make_task(config) -> GANTask:
+def make_task(config, info=None) -> GANTask:
   """The trainer's entry point for `config.task = 'gan'`."""
-  return GANTask(config)
+  return GANTask(config, info)

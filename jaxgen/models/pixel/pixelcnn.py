@@ -17,22 +17,18 @@ softmax, over channels R -> G -> B inside a pixel (2016a eq. 1-2), with masked c
   every gate through V^T h (eq. 4) and, with `spatial_conditioning`, through a 1x1 convolution
   of a map s = m(h) made by a small deconvolution network (eq. 5).
 
-The task ('pixelcnn') selects the model with `config.model.kind`: 'pixelcnn' or 'gated'
-(conditional when `num_classes > 0`). Outputs, samplers and the likelihood are in
-`jaxgen.models.pixel_common`.
+The task (`jaxgen.models.pixel.task`) selects the network with `config.model.arch`: 'pixelcnn'
+or 'gated' (conditional when `num_classes > 0`); the output distributions are in
+`jaxgen.nn.outputs`, the samplers in `jaxgen.models.pixel.sampling`.
 """
 from __future__ import annotations
 
 import flax.linen as nn
 import jax
-import ml_collections
 
-from jaxgen.models import pixel_common
+from jaxgen.models.pixel.layers import output_layers
 from jaxgen.nn.gated import GatedLayer
 from jaxgen.nn.masked_conv import MaskedConv2D, default_kernel_init
-
-KINDS = ('pixelcnn', 'gated')
-
 
 class PixelCNN(nn.Module):
   """PixelCNN (2016a): mask-A 7x7 conv, residual mask-B blocks, 1x1 output stack.
@@ -59,7 +55,7 @@ class PixelCNN(nn.Module):
   def __call__(self, x, label=None, *, decode=None, row=0, col=0):
     """x: [b, H, W, C] in [-1, 1] (one pixel [b, 1, 1, C] when decode='pixel') -> [b, H, W, P]."""
     if label is not None:
-      raise ValueError("PixelCNN is unconditional: use kind='gated' for class conditioning.")
+      raise ValueError("PixelCNN is unconditional: use arch='gated' for class conditioning.")
     cache = decode is not None
     g, h = self.num_groups, self.features
     k0 = self.first_kernel_size
@@ -72,7 +68,7 @@ class PixelCNN(nn.Module):
                        name=f'block{i}_conv')(jax.nn.relu(z), decode=cache, row=row, col=col)
       y = y + MaskedConv2D(2 * h, (1, 1), mask_type='B', num_groups=g,
                            name=f'block{i}_out')(jax.nn.relu(z))
-    return pixel_common.output_layers(y, self.output_features, self.num_params, g)
+    return output_layers(y, self.output_features, self.num_params, g)
 
 
 class SpatialConditioning(nn.Module):
@@ -148,7 +144,7 @@ class GatedPixelCNN(nn.Module):
         skips = skips + skip
     if decode == 'row':
       return None
-    return pixel_common.output_layers(skips, self.output_features, self.num_params,
+    return output_layers(skips, self.output_features, self.num_params,
                                       self.num_groups)
 
   def _conditioning(self, label, batch: int):
@@ -166,36 +162,3 @@ class GatedPixelCNN(nn.Module):
     if self.spatial_conditioning:
       spatial = SpatialConditioning(*self.image_size, self.spatial_features, name='m')(h)
     return h, spatial
-
-
-class PixelCNNTask(pixel_common.PixelTask):
-  """Task 'pixelcnn'. config.model (besides `PixelTask`'s keys):
-
-    kind: 'pixelcnn' (2016a) or 'gated' (2016b; conditional when num_classes > 0).
-    features, num_layers, kernel_size, first_kernel_size, output_features: the architecture.
-    skip_features, spatial_conditioning, spatial_features: Gated PixelCNN only.
-  """
-
-  def build_model(self):
-    m = self.config.model
-    kind = m.get('kind', 'pixelcnn')
-    common = dict(num_params=self.output.num_params, num_groups=self.output.num_groups,
-                  features=int(m.get('features', 32)), num_layers=int(m.get('num_layers', 6)),
-                  kernel_size=int(m.get('kernel_size', 3)),
-                  first_kernel_size=int(m.get('first_kernel_size', 7)),
-                  output_features=int(m.get('output_features', 64)))
-    if kind == 'pixelcnn':
-      if self.num_classes:
-        raise ValueError("kind='pixelcnn' is unconditional; use kind='gated' with num_classes.")
-      return PixelCNN(**common)
-    if kind == 'gated':
-      return GatedPixelCNN(**common, skip_features=int(m.get('skip_features', 64)),
-                           num_classes=self.num_classes,
-                           spatial_conditioning=bool(m.get('spatial_conditioning', False)),
-                           spatial_features=int(m.get('spatial_features', 8)),
-                           image_size=self.image_shape[:2])
-    raise ValueError(f'Unknown model.kind {kind!r} for task pixelcnn; valid: {KINDS}.')
-
-
-def make_task(config: ml_collections.ConfigDict) -> PixelCNNTask:
-  return PixelCNNTask(config)

@@ -7,20 +7,19 @@ a 1x1 mask-'B' convolution brings the h-feature output back to 2h, and the input
 Then ReLU, 1x1 mask-'B' convolution, ReLU, 1x1 mask-'B' convolution to a 256-way softmax per
 channel (or PixelCNN++'s logistic mixture).
 
-  kind='row_lstm'         Row LSTM layers (1 x k input-to-state and state-to-state).
-  kind='diagonal_bilstm'  Diagonal BiLSTM layers (skewed map, 1x1 input-to-state, 2x1
+  arch='row_lstm'         Row LSTM layers (1 x k input-to-state and state-to-state).
+  arch='diagonal_bilstm'  Diagonal BiLSTM layers (skewed map, 1x1 input-to-state, 2x1
                           state-to-state, right-to-left direction shifted down one row).
 
-The cached sampler (`jaxgen.models.pixel_common.sample_cached`) computes one LSTM step per
+The cached sampler (`jaxgen.models.pixel.sampling.sample_cached`) computes one LSTM step per
 layer per new pixel from cached neighbour states; the Diagonal BiLSTM's right-to-left direction
 runs once per finished row.
 """
 from __future__ import annotations
 
 import flax.linen as nn
-import ml_collections
 
-from jaxgen.models import pixel_common
+from jaxgen.models.pixel.layers import output_layers
 from jaxgen.nn.masked_conv import MaskedConv2D
 from jaxgen.nn.pixel_lstm import DiagonalBiLSTM, RowLSTM
 
@@ -44,10 +43,10 @@ class PixelRNN(nn.Module):
   num_groups: int = 1
   kind: str = 'row_lstm'
   features: int = 16
-  num_layers: int = 2
+  num_layers: int = 7
   kernel_size: int = 3
   first_kernel_size: int = 7
-  output_features: int = 32
+  output_features: int = 64
 
   @property
   def row_phase(self) -> bool:
@@ -55,7 +54,7 @@ class PixelRNN(nn.Module):
 
   @nn.compact
   def __call__(self, x, label=None, *, decode=None, row=0, col=0):
-    """x: [b, H, W, C] in [-1, 1] -> params [b, H, W, P] (decode: see `pixel_common`)."""
+    """x: [b, H, W, C] in [-1, 1] -> params [b, H, W, P] (decode: see `jaxgen.models.pixel.sampling`)."""
     if label is not None:
       raise ValueError('PixelRNN is unconditional here: use the Gated PixelCNN for classes.')
     if self.kind not in KINDS:
@@ -73,30 +72,4 @@ class PixelRNN(nn.Module):
     for i, layer in enumerate(layers):
       z = layer(y, decode=decode, row=row, col=col)
       y = y + MaskedConv2D(2 * h, (1, 1), mask_type='B', num_groups=g, name=f'lstm{i}_out')(z)
-    return pixel_common.output_layers(y, self.output_features, self.num_params, g)
-
-
-class PixelRNNTask(pixel_common.PixelTask):
-  """Task 'pixelrnn'. config.model (besides `PixelTask`'s keys):
-
-    kind: 'row_lstm' or 'diagonal_bilstm'.
-    features, num_layers, kernel_size, first_kernel_size, output_features: the architecture.
-  """
-
-  def build_model(self):
-    m = self.config.model
-    kind = m.get('kind', 'row_lstm')
-    if kind not in KINDS:
-      raise ValueError(f'Unknown model.kind {kind!r} for task pixelrnn; valid: {KINDS}.')
-    if self.num_classes:
-      raise ValueError('PixelRNN is unconditional here (model.num_classes must be 0).')
-    return PixelRNN(num_params=self.output.num_params, num_groups=self.output.num_groups,
-                    kind=kind, features=int(m.get('features', 16)),
-                    num_layers=int(m.get('num_layers', 2)),
-                    kernel_size=int(m.get('kernel_size', 3)),
-                    first_kernel_size=int(m.get('first_kernel_size', 7)),
-                    output_features=int(m.get('output_features', 32)))
-
-
-def make_task(config: ml_collections.ConfigDict) -> PixelRNNTask:
-  return PixelRNNTask(config)
+    return output_layers(y, self.output_features, self.num_params, g)

@@ -1,4 +1,4 @@
-"""The SAGAN self-attention block (Zhang et al. 2018, "Self-Attention Generative Adversarial
+"""SAGAN's unscaled self-attention block (Zhang et al. 2018, "Self-Attention Generative Adversarial
 Networks", section 3, eqs. 1-2).
 
 For feature maps x with C channels at N = H * W positions, 1x1 convolutions give
@@ -23,8 +23,11 @@ import jax.numpy as jnp
 from jaxgen.nn.spectral import maybe_spectral_norm
 
 
-class SelfAttention2D(nn.Module):
+class UnscaledSelfAttention2D(nn.Module):
   """SAGAN's self-attention block on [batch, height, width, channels] feature maps.
+
+  Named for what sets it apart: the scores f(x_i)^T g(x_j) are not divided by sqrt(d), as
+  in the paper (a scaled dot-product attention for sequences belongs in `jaxgen.nn`).
 
   Attributes:
     key_channels: C_bar of f (keys) and g (queries); default C // 8 (the paper's k = 8).
@@ -46,7 +49,7 @@ class SelfAttention2D(nn.Module):
   def __call__(self, x: jax.Array, update_stats: bool = False) -> jax.Array:
     """x: [batch, height, width, channels] -> y of the same shape (y = x while gamma = 0)."""
     if x.ndim != 4:
-      raise ValueError(f'SelfAttention2D takes [batch, height, width, channels]; got {x.shape}.')
+      raise ValueError(f'UnscaledSelfAttention2D takes [batch, height, width, channels]; got {x.shape}.')
     b, hgt, wid, c = x.shape
     ck = self.key_channels or max(c // 8, 1)
     cv = self.value_channels or max(c // 8, 1)
