@@ -221,7 +221,7 @@ def _read_folder(path: str, where: str):
       _fail(where, f'image {f} is unreadable ({type(e).__name__}: {e}).')
     images[i] = x.reshape(images.shape[1:])
   arrays = {'image': images}
-  info = {'files': files}
+  info = {}
   if classes:
     arrays['label'] = np.asarray(labels, np.int32)
     info.update(classes=classes, num_classes=len(classes))

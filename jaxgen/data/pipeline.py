@@ -225,8 +225,11 @@ def make_batchers(data: ml_collections.ConfigDict, seed: int = 0,
       source = transforms_lib.binarize_static_source(source, seed=_BINARIZE_SEEDS[split])
     transforms_lib.check_preprocess(preprocess, source, f'{data.name!r} split {split!r}')
     bs = bs if split == 'train' else min(bs, len(source))
-    out[split] = Batcher(source, bs, seed=split_seed, transform=transform,
-                         process_index=process_index, process_count=process_count)
+    try:
+      out[split] = Batcher(source, bs, seed=split_seed, transform=transform,
+                           process_index=process_index, process_count=process_count)
+    except ValueError as e:
+      raise ValueError(f'Dataset {data.name!r} split {split!r}: {e}') from None
   if with_validation:
     return out['train'], out.get('validation'), out['test']
   return out['train'], out['test']
