@@ -3,6 +3,8 @@
 Every split is a `Source` of fixed-length crops:
   audio    float32 [n, crop_length] in [-1, 1]
   speaker  int32 [n]  (only with `global_id`: the global-conditioning id of the crop)
+and its `info` holds 'features' ({'audio': ((crop_length,), 'float32'), ...}) and
+'sample_rate'.
 
 Datasets:
   speech8k   568 WAV prompts, about 25 minutes of one speaker (Allison) at 8 kHz, from
@@ -21,6 +23,12 @@ Crops: the training split has `num_examples` crops; crop i is a pure function of
 and a uniform offset in it -- so the pipeline's shuffled batches are random crops that a
 resumed run replays exactly. The test split is every non-overlapping crop of the held-out
 audio, in order. Clips shorter than one crop are left out.
+
+Validation (`validation_fraction=f > 0`): speech8k holds out about a fraction f of the
+training files (by a second hash of the file name), music8k the last f of every track's
+training part, tfds_audio the dataset's own 'validation' split or else a seeded fraction f of
+the training records; the training split is what remains, and the validation crops are
+ordered like the test crops. With f = 0 the training split is unchanged.
 """
 from __future__ import annotations
 
@@ -67,6 +75,7 @@ class AudioCrops:
     self.crop_length = int(crop_length)
     self.seed = int(seed)
     self.info = dict(info or {})
+    self.info['features'] = crop_features(self.crop_length, self.ids is not None)
     positions = np.array([len(c) - crop_length + 1 for c in self.clips], np.int64)
     if num_examples is None:   # every non-overlapping crop, in order
       per_clip = (positions - 1) // crop_length + 1
@@ -121,6 +130,14 @@ class AudioCrops:
             f'{len(self.clips)} clips)')
 
 
+def crop_features(crop_length: int, with_ids: bool) -> dict:
+  """`info['features']` of a split of crops."""
+  features = {'audio': ((int(crop_length),), 'float32')}
+  if with_ids:
+    features['speaker'] = ((), 'int32')
+  return features
+
+
 def to_float(x: np.ndarray) -> np.ndarray:
   """int16 PCM -> float32 in [-1, 1); floats pass through (as float32)."""
   x = np.asarray(x)
@@ -155,8 +172,8 @@ def read_wav_dir(directory: str, package: str = '', env: str = ''
   return rel, tuple(clips), rates.pop()
 
 
-def _is_heldout(relpath: str, test_fraction: float) -> bool:
-  return zlib.crc32(relpath.encode()) % 1000 < test_fraction * 1000
+def _is_heldout(relpath: str, test_fraction: float, salt: str = '') -> bool:
+  return zlib.crc32((salt + relpath).encode()) % 1000 < test_fraction * 1000
 
 
 def _categories(relpaths) -> tuple[np.ndarray, list[str]]:
@@ -165,8 +182,13 @@ def _categories(relpaths) -> tuple[np.ndarray, list[str]]:
   return np.array([vocab.index(n) for n in names], np.int32), vocab
 
 
-def _split_clips(relpaths, clips, split, holdout, test_fraction, global_id):
-  """Clips and ids of one split: hold out whole files, or the tail of every file."""
+def _split_clips(relpaths, clips, split, holdout, test_fraction, global_id,
+                 validation_fraction=0.0):
+  """Clips and ids of one split: hold out whole files, or the tail of every file.
+
+  'validation' is carved from the training part the same way (files by a second hash, or
+  the tail of every file's training part).
+  """
   if global_id not in (None, 'file', 'category'):
     raise ValueError(f"global_id must be None, 'file' or 'category'; got {global_id!r}.")
   if holdout not in ('files', 'tail'):
@@ -179,23 +201,43 @@ def _split_clips(relpaths, clips, split, holdout, test_fraction, global_id):
   else:
     ids, vocab = np.arange(len(clips), dtype=np.int32), list(relpaths)
   if holdout == 'files':
-    sel = [i for i, p in enumerate(relpaths) if _is_heldout(p, test_fraction) == (split == 'test')]
+    def which(p):
+      if _is_heldout(p, test_fraction):
+        return 'test'
+      if validation_fraction and _is_heldout(p, validation_fraction, salt='validation/'):
+        return 'validation'
+      return 'train'
+    sel = [i for i, p in enumerate(relpaths) if which(p) == split]
     out_clips = [clips[i] for i in sel]
     out_ids = ids[sel]
   else:
     cut = [int(round(len(c) * (1 - test_fraction))) for c in clips]
-    out_clips = [c[:k] if split == 'train' else c[k:] for c, k in zip(clips, cut)]
+    if split == 'test':
+      out_clips = [c[k:] for c, k in zip(clips, cut)]
+    else:
+      heads = [c[:k] for c, k in zip(clips, cut)]
+      vcut = [int(round(len(h) * (1 - validation_fraction))) for h in heads]
+      out_clips = [h[:k] if split == 'train' else h[k:] for h, k in zip(heads, vcut)]
     out_ids = ids
   info = {'num_ids': len(vocab) if global_id else 0, 'ids': vocab if global_id else []}
   return out_clips, (out_ids if global_id else None), info
 
 
+def _check_split(name, split, validation_fraction):
+  if split not in ('train', 'validation', 'test'):
+    raise ValueError(f"Unknown split {split!r}; valid: ('train', 'validation', 'test').")
+  if split == 'validation' and not validation_fraction:
+    from jaxgen.data import registry  # pylint: disable=g-import-not-at-top
+    raise ValueError(registry.no_validation_message(name))
+
+
 def _load(directory, package, env, split, crop_length, num_examples, seed, holdout,
-          test_fraction, global_id, examples_per_crop, max_test_examples):
-  if split not in ('train', 'test'):
-    raise ValueError(f"Unknown split {split!r}; valid: ('train', 'test').")
+          test_fraction, global_id, examples_per_crop, max_test_examples, validation_fraction,
+          name):
+  _check_split(name, split, validation_fraction)
   relpaths, clips, rate = read_wav_dir(directory, package, env)
-  clips_s, ids, info = _split_clips(relpaths, clips, split, holdout, test_fraction, global_id)
+  clips_s, ids, info = _split_clips(relpaths, clips, split, holdout, test_fraction, global_id,
+                                    validation_fraction)
   info.update(sample_rate=rate, directory=directory)
   if split == 'train':
     if num_examples is None:
@@ -211,36 +253,38 @@ def _load(directory, package, env, split, crop_length, num_examples, seed, holdo
 def speech8k(split: str, crop_length: int = 4000, num_examples: int | None = None,
              seed: int = 0, global_id: str | None = None, test_fraction: float = 0.1,
              examples_per_crop: float = 4.0, max_test_examples: int | None = None,
-             data_dir: str | None = None) -> AudioCrops:
+             data_dir: str | None = None, validation_fraction: float = 0.0) -> AudioCrops:
   """One speaker's 8 kHz English prompts (asterisk-core-sounds-en-wav).
 
   Args:
-    split: 'train' or 'test' (held-out files, ~`test_fraction` of them).
+    split: 'train', 'validation' or 'test' (held-out files, ~`test_fraction` of them).
     crop_length: samples per example.
     num_examples: training crops (default `examples_per_crop` x the audio's length in crops).
     seed: seed of the training crops.
     global_id: None, or 'category' (prompt group: digits, letters, phonetic, ...).
     max_test_examples: evenly spaced subset of the test crops (None: all).
     data_dir: another folder of WAV files (default $JAXGEN_SPEECH8K_DIR, else SPEECH_DIR).
+    validation_fraction: about this share of the training files forms 'validation'.
   """
   directory = data_dir or os.environ.get('JAXGEN_SPEECH8K_DIR', SPEECH_DIR)
   return _load(directory, SPEECH_PACKAGE, 'JAXGEN_SPEECH8K_DIR', split, crop_length,
                num_examples, seed, 'files', test_fraction, global_id, examples_per_crop,
-               max_test_examples)
+               max_test_examples, validation_fraction, 'speech8k')
 
 
 def music8k(split: str, crop_length: int = 4000, num_examples: int | None = None,
             seed: int = 0, global_id: str | None = None, test_fraction: float = 0.1,
             examples_per_crop: float = 4.0, max_test_examples: int | None = None,
-            data_dir: str | None = None) -> AudioCrops:
+            data_dir: str | None = None, validation_fraction: float = 0.0) -> AudioCrops:
   """Five 8 kHz music tracks (asterisk-moh-opsound-wav); the test split is each track's tail.
 
-  `global_id='file'` conditions on the track. Other arguments as `speech8k`.
+  `global_id='file'` conditions on the track; 'validation' is the last
+  `validation_fraction` of every track's training part. Other arguments as `speech8k`.
   """
   directory = data_dir or os.environ.get('JAXGEN_MUSIC8K_DIR', MUSIC_DIR)
   return _load(directory, MUSIC_PACKAGE, 'JAXGEN_MUSIC8K_DIR', split, crop_length,
                num_examples, seed, 'tail', test_fraction, global_id, examples_per_crop,
-               max_test_examples)
+               max_test_examples, validation_fraction, 'music8k')
 
 
 class TfdsAudioCrops(AudioCrops):
@@ -255,6 +299,7 @@ class TfdsAudioCrops(AudioCrops):
                num_examples: int | None, seed: int, info: dict):
     self._source = source
     self.crop_length, self.seed, self.info = int(crop_length), int(seed), dict(info)
+    self.info['features'] = crop_features(self.crop_length, bool(id_key))
     self.audio_key, self.id_key = audio_key, id_key
     self.random = num_examples is not None
     self.num_examples = int(num_examples) if self.random else len(source)
@@ -285,28 +330,63 @@ class TfdsAudioCrops(AudioCrops):
     return out
 
 
+class _Records:
+  """Records `indices` of a tfds data source, as a sequence (a carved split)."""
+
+  def __init__(self, source, indices: np.ndarray):
+    self._source, self._indices = source, np.asarray(indices, np.int64)
+
+  def __len__(self) -> int:
+    return len(self._indices)
+
+  def __getitem__(self, i: int):
+    return self._source[int(self._indices[i])]
+
+
 def tfds_audio(split: str, name: str = 'speech_commands', crop_length: int = 8000,
                num_examples: int | None = None, seed: int = 0, audio_key: str | None = None,
                id_key: str | None = None, data_dir: str | None = None,
-               tfds_split: str | None = None) -> TfdsAudioCrops:
+               tfds_split: str | None = None, validation_fraction: float = 0.0,
+               validation_seed: int = 0) -> TfdsAudioCrops:
   """Crops of a tensorflow-datasets audio dataset (e.g. speech_commands, nsynth, ljspeech).
 
   Args:
-    split: 'train' or 'test' (or any tfds split name through `tfds_split`).
+    split: 'train', 'validation' or 'test' (or any tfds split name through `tfds_split`).
     name: the tfds dataset name.
     crop_length: samples per crop (at the dataset's own sample rate, in `info`).
     num_examples: training crops (default: the number of records).
     audio_key: the feature holding audio (default: 'audio', else 'speech').
     id_key: a feature to use as the global-conditioning id ('speaker').
+    validation_fraction: without a tfds 'validation' split, this seeded share of the training
+      records (seed `validation_seed`) forms 'validation' and leaves 'train'.
   """
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  carve = None
   try:
     builder = tfds.builder(name, data_dir=data_dir)
-    source = tfds.data_source(name, split=tfds_split or split, data_dir=data_dir)
+    read = tfds_split or split
+    if not tfds_split and split in ('train', 'validation'):
+      own = 'validation' in (builder.info.splits or {})
+      if split == 'validation' and not own and not validation_fraction:
+        from jaxgen.data import registry  # pylint: disable=g-import-not-at-top
+        raise ValueError(registry.no_validation_message(f'tfds_audio {name}'))
+      if validation_fraction and not own:
+        read, carve = 'train', split
+    source = tfds.data_source(name, split=read, data_dir=data_dir)
+    if carve:
+      from jaxgen.data import registry  # pylint: disable=g-import-not-at-top
+      keep = registry.validation_split(len(source), validation_fraction,
+                                       validation_seed)[carve == 'validation']
+      source = _Records(source, keep)
   except ModuleNotFoundError as e:
     raise ModuleNotFoundError(
         f'tensorflow-datasets needs TensorFlow to build {name!r} (its Audio feature imports '
         f'it): `pip install tensorflow-cpu`. ({e})') from e
+  except ValueError as e:
+    if 'validation_fraction' in str(e):
+      raise
+    raise ValueError(f'tensorflow-datasets could not open {name!r} split {split!r}: {e}. '
+                     'Prepare it once with `tfds build` (that needs a network).') from e
   except Exception as e:  # tfds raises several types for unknown names/splits.
     raise ValueError(f'tensorflow-datasets could not open {name!r} split {split!r}: {e}. '
                      'Prepare it once with `tfds build` (that needs a network).') from e
@@ -324,3 +404,7 @@ def tfds_audio(split: str, name: str = 'speech_commands', crop_length: int = 800
     num_examples = len(source)
   return TfdsAudioCrops(source, crop_length, audio_key, id_key,
                         num_examples if split == 'train' else None, seed, info)
+
+
+for _loader in (speech8k, music8k, tfds_audio):
+  _loader.own_validation = True   # registry.load passes validation_fraction through

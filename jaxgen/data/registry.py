@@ -10,6 +10,15 @@ Names:
   speech8k, music8k
                  8 kHz audio from Debian's asterisk sound packages (see jaxgen.data.audio).
   tfds:<name>    any tensorflow-datasets dataset, read with `tfds.data_source`.
+  file:<path>    a user's own data: a `.npz` of named arrays or a folder of images
+                 (see jaxgen.data.files).
+
+Splits: 'train', 'test' and 'validation'. With `validation_fraction=f > 0` the validation
+split is carved from train (stratified by label where there are labels, seeded by
+`validation_seed`) and 'train' is the rest; with f = 0 (the default) 'train' is the whole
+train split and 'validation' is an error. Datasets with a validation split of their own
+(tfds datasets that have one, npz files with `validation/` arrays) use theirs; the audio
+datasets hold out whole files or track segments (see jaxgen.data.audio).
 
 Loading is lazy: nothing is read at import time.
 """
@@ -24,10 +33,11 @@ from typing import Callable
 
 import numpy as np
 
+from jaxgen.data import sources as sources_lib
 from jaxgen.data.sources import ArraySource, Source, TfdsSource
 
 FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
-SPLITS = ('train', 'test')
+SPLITS = ('train', 'validation', 'test')
 
 _REGISTRY: dict[str, Callable[[str], Source] | str] = {}
 
@@ -46,27 +56,103 @@ def register_lazy(name: str, target: str):
 
 
 def names() -> list[str]:
-  """All registered dataset names (plus the `tfds:<name>` family)."""
-  return sorted(_REGISTRY) + ['tfds:<name>']
+  """All registered dataset names (plus the `tfds:<name>` and `file:<path>` families)."""
+  return sorted(_REGISTRY) + ['tfds:<name>', 'file:<path>']
 
 
-def load(name: str, split: str = 'train', **kwargs) -> Source:
+def load(name: str, split: str = 'train', validation_fraction: float = 0.0,
+         validation_seed: int = 0, **kwargs) -> Source:
   """Returns split `split` of dataset `name` as a random-access `Source`.
 
+  Args:
+    name: a registered name, 'tfds:<name>' or 'file:<path>'.
+    split: 'train', 'validation' or 'test'.
+    validation_fraction: the share of train carved out as the validation split (0: none;
+      'train' is then exactly the dataset's train split).
+    validation_seed: seeds the carve.
+    **kwargs: passed to the dataset's loader.
+
   Raises:
-    ValueError: for an unknown dataset or split, listing the valid ones.
+    ValueError: for an unknown dataset or split, listing the valid ones, and for
+      'validation' with validation_fraction=0 on a dataset without a validation split.
   """
-  if name.startswith('tfds:'):
-    return TfdsSource(name[len('tfds:'):], split, **kwargs)
-  if name not in _REGISTRY:
-    raise ValueError(f'Unknown dataset {name!r}. Valid datasets: {", ".join(names())}.')
   if split not in SPLITS:
     raise ValueError(f'Unknown split {split!r} for dataset {name!r}; valid: {SPLITS}.')
+  if not 0.0 <= validation_fraction < 1.0:
+    raise ValueError(f'validation_fraction must lie in [0, 1), got {validation_fraction}.')
+  if name.startswith('tfds:'):
+    tfds_name = name[len('tfds:'):]
+    get = lambda s: TfdsSource(tfds_name, s, **kwargs)
+    return _with_validation(name, get, split, validation_fraction, validation_seed,
+                            own=_tfds_has_validation(tfds_name, kwargs.get('data_dir')))
+  if name.startswith('file:'):
+    from jaxgen.data import files  # pylint: disable=g-import-not-at-top
+    data = files.read(name[len('file:'):], **kwargs)
+    return _with_validation(name, data.source, split, validation_fraction, validation_seed,
+                            own='validation' in data.splits)
+  if name not in _REGISTRY:
+    raise ValueError(f'Unknown dataset {name!r}. Valid datasets: {", ".join(names())}.')
   fn = _REGISTRY[name]
   if isinstance(fn, str):
     module, attr = fn.split(':')
     fn = getattr(importlib.import_module(module), attr)
-  return fn(split, **kwargs)
+  if getattr(fn, 'own_validation', False):   # the loader carves its own (audio)
+    return fn(split, validation_fraction=validation_fraction, **kwargs)
+  return _with_validation(name, lambda s: fn(s, **kwargs), split, validation_fraction,
+                          validation_seed, own=False)
+
+
+def no_validation_message(name: str) -> str:
+  """The error for 'validation' without a validation split or a validation_fraction."""
+  return (f'Dataset {name!r} has no validation split of its own: set data.validation_fraction '
+          '(e.g. 0.1) to carve one from train (or pass validation_fraction= to data.load).')
+
+
+def _with_validation(name: str, get: Callable[[str], Source], split: str, fraction: float,
+                     seed: int, own: bool) -> Source:
+  """Split `split` of a dataset whose loader `get(split)` knows 'train' and 'test'."""
+  if own or split == 'test':
+    return get(split)
+  if split == 'validation' and not fraction:
+    raise ValueError(no_validation_message(name))
+  full = get('train')
+  if not fraction:
+    return full
+  train, validation = validation_split(full, fraction, seed)
+  return sources_lib.subset(full, train if split == 'train' else validation)
+
+
+def validation_split(source: Source | int, fraction: float, seed: int = 0):
+  """Indices (train, validation), sorted, carving `fraction` of `source` deterministically.
+
+  Stratified by class when the source holds its labels in memory (an ArraySource with a
+  'label'), so every class keeps its share; otherwise a seeded random subset.
+
+  Args:
+    source: the full training split (or its length: no labels).
+    fraction: the validation share, in (0, 1).
+    seed: seeds the carve (drawn from its own stream: [2, seed]).
+  Returns:
+    (train, validation): int64 [n - m] and [m] indices, disjoint, covering the source.
+  """
+  labels = getattr(source, 'arrays', {}).get('label')
+  n = source if isinstance(source, (int, np.integer)) else len(source)
+  if labels is None:
+    labels = np.zeros(n, np.int64)
+  train, validation = _stratified_split(np.asarray(labels), fraction, [2, int(seed)])
+  if not len(validation) or not len(train):
+    raise ValueError(f'validation_fraction={fraction} of {n} examples leaves an empty split; '
+                     'choose a fraction between 1/n and 1 - 1/n.')
+  return train, validation
+
+
+def _tfds_has_validation(name: str, data_dir: str | None) -> bool:
+  """Whether a tfds dataset declares a 'validation' split (False when it cannot tell)."""
+  try:
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    return 'validation' in tfds.builder(name, data_dir=data_dir).info.splits
+  except Exception:  # pylint: disable=broad-except  (unknown names fail later, clearly)
+    return False
 
 
 # --------------------------------------------------------------------------- images
@@ -74,12 +160,26 @@ def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
   """Indices (train, test) with each class split in the same proportion."""
   rng = np.random.default_rng(seed)
   train, test = [], []
+  labels = np.asarray(labels)
   for c in np.unique(labels):
     idx = rng.permutation(np.flatnonzero(labels == c))
     n_test = int(round(len(idx) * test_fraction))
     test.append(idx[:n_test])
     train.append(idx[n_test:])
   return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def image_source(images: np.ndarray, labels: np.ndarray | None, num_classes: int | None,
+                 where: str) -> ArraySource:
+  """An ArraySource of uint8 [n, h, w, c] images (checked) and optional int labels."""
+  sources_lib.check_image_levels(images, where)
+  arrays = {'image': images}
+  info = {'shape': tuple(images.shape[1:])}
+  if labels is not None:
+    arrays['label'] = np.asarray(labels, np.int32)
+  if num_classes:
+    info['num_classes'] = int(num_classes)
+  return ArraySource(arrays, info)
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,8 +196,7 @@ def _mnist5k_arrays():
 def mnist5k(split: str) -> Source:
   images, labels, train, test = _mnist5k_arrays()
   idx = train if split == 'train' else test
-  return ArraySource({'image': images[idx], 'label': labels[idx]},
-                     info={'num_classes': 10, 'shape': (28, 28, 1)})
+  return image_source(images[idx], labels[idx], 10, 'mnist5k')
 
 
 @register('digits')
@@ -108,8 +207,7 @@ def digits(split: str) -> Source:
   labels = d.target.astype(np.int32)
   train, test = _stratified_split(labels, test_fraction=0.2, seed=0)
   idx = train if split == 'train' else test
-  return ArraySource({'image': images[idx], 'label': labels[idx]},
-                     info={'num_classes': 10, 'shape': (8, 8, 1)})
+  return image_source(images[idx], labels[idx], 10, 'digits')
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -144,8 +242,7 @@ def fashion_mnist(split: str, data_dir: str | None = None) -> Source:
         '`sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), set '
         'JAXGEN_FASHION_MNIST_DIR to a folder holding the IDX files, or use '
         '`tfds:fashion_mnist`.') from None
-  return ArraySource({'image': images[..., None], 'label': labels.astype(np.int32)},
-                     info={'num_classes': 10, 'shape': (28, 28, 1)})
+  return image_source(images[..., None], labels, 10, 'fashion_mnist')
 
 
 # --------------------------------------------------------------------------- 2-D toys

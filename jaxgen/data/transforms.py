@@ -1,7 +1,8 @@
 """The data transforms the papers use, on numpy batches.
 
 Each transform is `fn(batch: dict, rng: np.random.Generator) -> dict`. A batch's images arrive
-as uint8 in 0..255 (see `jaxgen.data.sources`).
+as uint8 in 0..255 (see `jaxgen.data.sources`); the transforms that read them as levels
+(all but `logit`) refuse any other dtype, so float images are never silently divided by 255.
 
   binarize_static   Bernoulli(x / 255) sampled once per dataset with a fixed seed
                     (Larochelle & Murray 2011; the usual "statically binarized MNIST").
@@ -19,15 +20,27 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from jaxgen.data.sources import ArraySource, Source
+from jaxgen.data.sources import UINT8_HINT, ArraySource, Source
 
 Transform = Callable[[dict, np.random.Generator], dict]
+
+# Transforms that read 'image' as uint8 levels in 0..255.
+LEVEL_TRANSFORMS = ('to_float', 'binarize_dynamic', 'threshold', 'dequantize', 'binarize_static')
+
+
+def _check_levels(x, name: str) -> None:
+  dtype = np.asarray(x).dtype
+  if dtype != np.uint8:
+    raise ValueError(f"Transform {name!r} reads 'image' as levels 0..255 but got {dtype}: "
+                     f'{UINT8_HINT}; an image that is already float (binarize_static, '
+                     'to_float, dequantize) must not be followed by another level transform.')
 
 
 def _on_image(fn):
   @functools.wraps(fn)
   def wrapped(batch, rng):
     batch = dict(batch)
+    _check_levels(batch['image'], fn.__name__)
     batch['image'] = fn(batch['image'], rng)
     return batch
   return wrapped
@@ -96,9 +109,31 @@ def logit(alpha: float = 0.05) -> Transform:
 def binarize_static_source(source: Source, seed: int) -> ArraySource:
   """Binarizes a whole split once: Bernoulli(x / 255) with a fixed seed."""
   data = source.get(np.arange(len(source)))
+  _check_levels(data['image'], 'binarize_static')
   rng = np.random.default_rng(seed)
   data['image'] = (rng.random(data['image'].shape) < data['image'] / 255.0).astype(np.float32)
   return ArraySource(data, getattr(source, 'info', {}))
+
+
+def check_preprocess(names: Sequence[str], source: Source, where: str = 'the split') -> None:
+  """Raises ValueError up front when a level transform would meet non-uint8 images.
+
+  Args:
+    names: the preprocessing transform names (`data.preprocess`), in order.
+    source: the split they apply to, after any source-level transform (binarize_static).
+    where: names the split in the message.
+  """
+  names = [n for n in ([names] if isinstance(names, str) else names or [])
+           if n != 'binarize_static']
+  levels = [n for n in names if n in LEVEL_TRANSFORMS]
+  features = getattr(source, 'info', {}).get('features', {})
+  if not levels or 'image' not in features:
+    return
+  dtype = features['image'][1]
+  if dtype != 'uint8':
+    raise ValueError(f"data.preprocess {names} reads images as levels 0..255, but {where} has "
+                     f"{dtype} images: {UINT8_HINT}; drop {levels[0]!r} if they are already "
+                     'values (e.g. after binarize_static).')
 
 
 TRANSFORMS: Mapping[str, Transform] = {

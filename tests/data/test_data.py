@@ -13,7 +13,9 @@ from jaxgen.data import transforms
 def test_unknown_dataset_and_split_list_the_valid_ones():
   with pytest.raises(ValueError, match='Valid datasets:.*mnist5k.*tfds:<name>'):
     data.load('mnist6k')
-  with pytest.raises(ValueError, match="valid: \\('train', 'test'\\)"):
+  with pytest.raises(ValueError, match="valid: \\('train', 'validation', 'test'\\)"):
+    data.load('mnist5k', 'valid')
+  with pytest.raises(ValueError, match='set data.validation_fraction'):
     data.load('mnist5k', 'validation')
 
 
