@@ -1,25 +1,49 @@
-"""The experiments' variants: every config builds, defaults are CPU-sized, and the 'paper' /
-'long' variants restore the papers' sizes while keeping each experiment's own keys."""
+"""The experiments' configs: one variant grammar, every config builds, defaults are CPU-sized,
+'paper' restores the papers' sizes while keeping each experiment's own keys, and every family
+reads `config.model` strictly."""
 import pytest
 
-from jaxgen import experiments
+from jaxgen import data, experiments
 from jaxgen.models.flows import configs as flow_configs
+from jaxgen.train.config import parse_variant
+
+# Experiments the papers have no size of (synthetic 2-D targets).
+NO_PAPER = ('maf_2d', 'maf_mog_2d', 'iaf_target', 'gan_8gaussians')
 
 
 @pytest.mark.parametrize('name', experiments.list_experiments())
-def test_every_experiment_and_its_tiny_variant_give_a_config(name):
+def test_every_experiment_and_its_tiny_and_paper_variants_give_a_config(name):
   default, tiny = experiments.get_config(name), experiments.get_config(f'{name}:tiny')
   assert 0 < tiny.num_steps < default.num_steps
-  with pytest.raises(ValueError, match='Unknown variant.*no_such_variant.*tiny'):
+  with pytest.raises(ValueError, match="Unknown variant flag 'no_such_variant'.*tiny"):
     experiments.get_config(f'{name}:no_such_variant')
+  if name in NO_PAPER:
+    with pytest.raises(ValueError, match="Unknown variant flag 'paper'"):
+      experiments.get_config(f'{name}:paper')
+  else:
+    assert experiments.get_config(f'{name}:paper').num_steps > default.num_steps
+    with pytest.raises(ValueError, match='exclude each other'):
+      experiments.get_config(f'{name}:tiny,paper')
+
+
+def test_parse_variant_grammar():
+  v = parse_variant('tiny, row ,data=rings', 'x', ('row',), {'data': ('moons', ('moons', 'rings'))})
+  assert (v.tiny, v.paper, v.row, v.data) == (True, False, True, 'rings')
+  assert parse_variant('', 'x', options={'lr': 0.1}).lr == 0.1
+  assert parse_variant('lr=1', 'x', options={'lr': 0.1}).lr == 1.0
+  with pytest.raises(ValueError, match="Unknown variant key 'lr'.*flags tiny, paper"):
+    parse_variant('lr=3', 'x')
+  with pytest.raises(ValueError, match='valid values are moons, rings'):
+    parse_variant('data=spiral', 'x', options={'data': ('moons', ('moons', 'rings'))})
+  with pytest.raises(ValueError, match="repeats 'tiny'"):
+    parse_variant('tiny,tiny', 'x')
 
 
 @pytest.mark.parametrize('name', ['nice_mnist', 'realnvp_mnist', 'realnvp_fashion', 'glow_mnist',
                                   'glow_fashion', 'glow_mnist_cond', 'maf_mnist', 'maf_mog_mnist'])
 def test_flow_paper_variant_has_the_papers_model_and_keeps_the_experiments_keys(name):
   default, paper = experiments.get_config(name), experiments.get_config(f'{name}:paper')
-  kind = paper.model.kind
-  for key, value in flow_configs.PAPER_MODELS[kind].items():
+  for key, value in flow_configs.PAPER_MODELS[paper.model.arch].items():
     if key == 'base_density':
       continue
     assert paper.model[key] == value, key
@@ -34,10 +58,37 @@ def test_flow_paper_variant_has_the_papers_model_and_keeps_the_experiments_keys(
 
 @pytest.mark.parametrize('name', ['pixelcnn_mnist', 'gated_pixelcnn_fashion_cond',
                                   'pixelrnn_fashion', 'wavenet_speech', 'wavenet_vocoder'])
-def test_long_variant_trains_longer_with_the_same_kind_of_model(name):
-  default, long = experiments.get_config(name), experiments.get_config(f'{name}:long')
-  assert long.num_steps >= 6000 > default.num_steps
-  assert long.model.kind == default.model.kind if 'kind' in default.model else True
+def test_paper_variant_trains_longer_with_the_same_model(name):
+  default, paper = experiments.get_config(name), experiments.get_config(f'{name}:paper')
+  assert paper.num_steps >= 6000 > default.num_steps
+  assert paper.model.get('arch') == default.model.get('arch')
   if name.startswith('wavenet'):
-    assert long.model.num_stacks == 2 and default.model.num_stacks == 1
-    assert long.data.kwargs['crop_length'] > default.data.kwargs['crop_length']
+    assert paper.model.num_stacks == 2 and default.model.num_stacks == 1
+    assert paper.data.kwargs['crop_length'] > default.data.kwargs['crop_length']
+
+
+# One experiment per family (and per GAN / flow arch); the dataset's info is all a task needs.
+FAMILY_EXAMPLES = ['made_mnist', 'nice_mnist', 'glow_mnist', 'maf_2d', 'iaf_target',
+                   'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist5k',
+                   'sagan_mnist5k', 'gan_8gaussians']
+
+
+@pytest.mark.parametrize('name', FAMILY_EXAMPLES)
+def test_every_family_rejects_unknown_model_keys(name):
+  config = experiments.get_config(f'{name}:tiny')
+  info = data.load(config.data.name, 'train').info
+  experiments.make_task(config, info)             # the config as it is builds
+  with config.unlocked():
+    config.model.featurs = 64                     # a typo
+  with pytest.raises(ValueError, match=r'featurs.*valid: .*'):
+    experiments.make_task(config, info)
+
+
+def test_wavenet_rejects_unknown_model_keys():
+  config = experiments.get_config('wavenet_speech:tiny')
+  info = {'features': {'audio': ((1000,), 'float32')}}
+  experiments.make_task(config, info)
+  with config.unlocked():
+    config.model.residual_channel = 8
+  with pytest.raises(ValueError, match='residual_channel.*residual_channels'):
+    experiments.make_task(config, info)

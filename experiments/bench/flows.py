@@ -121,9 +121,9 @@ def jaxgen_realnvp(key, dim, layers, width, depth):
 def jaxgen_maf(key, dim, layers, width, depth, scan=True):
   """(params, log_prob) of jaxgen's MAF model (Flax, nn.scan over layers, no batch norm)."""
   cfg = ml_collections.ConfigDict(dict(model=dict(
-      kind='maf', num_layers=layers, hidden_sizes=(width,) * depth, batch_norm=False,
+      arch='maf', num_layers=layers, hidden_sizes=(width,) * depth, batch_norm=False,
       scale_activation='tanh', scan=scan, pixels=False)))
-  task = flows.make_task(cfg)
+  task = flows.make_task(cfg, {'features': {'x': ((dim,), 'float32')}})
   params = jax.jit(lambda k, b: task.init(k, b).params)(key, {'x': jnp.zeros((2, dim))})
   return params, lambda p, x: task.model.apply({'params': p}, x, method='log_prob')
 
@@ -191,8 +191,8 @@ def depth_sweep(depths):
   images = {'image': rng.integers(0, 256, (16, 8, 8, 1)).astype(np.uint8)}
   vectors = {'x': rng.normal(size=(64, 16)).astype(np.float32)}
   for model, batch, base in (
-      ('glow', images, dict(kind='glow', num_levels=2, hidden=32)),
-      ('maf', vectors, dict(kind='maf', hidden_sizes=(64,), batch_norm=True))):
+      ('glow', images, dict(arch='glow', num_scales=2, hidden=32)),
+      ('maf', vectors, dict(arch='maf', hidden_sizes=(64,), batch_norm=True))):
     for k in depths:
       row = dict(model=model, depth=k)
       for scan in (True, False):
@@ -201,7 +201,7 @@ def depth_sweep(depths):
             model=dict(**base, **{key: k, 'scan': scan}),
             optimizer=dict(name='adam', learning_rate=1e-3), num_steps=10))
         row['scan_compile_s' if scan else 'unrolled_compile_s'] = compile_time(
-            flows.make_task(cfg), batch)
+            flows.make_task(cfg, {'features': data.features_of(batch)}), batch)
       row['unrolled_over_scan'] = row['unrolled_compile_s'] / row['scan_compile_s']
       print(f"  {model} K={k}: scan {row['scan_compile_s']:.2f}s, "
             f"unrolled {row['unrolled_compile_s']:.2f}s", flush=True)

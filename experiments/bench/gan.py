@@ -32,7 +32,7 @@ VARIANTS = {
 
 
 def _time_step(config, batch, steps: int) -> tuple[float, float]:
-  task = GANTask(config)
+  task = GANTask(config, data.load(config.data.name, 'train').info)
   def init(key, batch):
     v = task.init(key, batch)
     return v.params, v.extra

@@ -4,7 +4,7 @@
 
 For each model (PixelCNN, Gated PixelCNN, Row LSTM, Diagonal BiLSTM, with the architecture of
 its experiment config: `--variant tiny` for the small ones) it compiles both samplers of
-`jaxgen.models.pixel_common` for the same parameters and key, and measures:
+`jaxgen.models.pixel.sampling` for the same parameters and key, and measures:
 
   * compile time (lowering + XLA compilation of the whole jitted `lax.scan`),
   * samples/s of the compiled sampler (best of `--repeats` runs, after a warm-up),
@@ -27,7 +27,7 @@ import time
 import jax
 import numpy as np
 
-from jaxgen import experiments, models
+from jaxgen import data, experiments
 
 MODELS = (('PixelCNN', 'pixelcnn_mnist'), ('Gated PixelCNN', 'gated_pixelcnn_mnist'),
           ('Row LSTM', 'pixelrnn_mnist:row'), ('Diagonal BiLSTM', 'pixelrnn_mnist'))
@@ -44,7 +44,7 @@ def measure(spec: str, num: int, repeats: int, levels: int) -> dict:
   config = experiments.get_config(spec)
   config.model.num_levels = levels
   config.data.preprocess = [] if levels > 2 else ['binarize_static']
-  task = models.make_task(config)
+  task = experiments.make_task(config, data.load(config.data.name, 'train').info)
   dtype = np.float32 if levels == 2 else np.uint8
   example = {'image': np.zeros((1,) + task.image_shape, dtype), 'label': np.zeros(1, np.int32)}
   params = jax.jit(lambda k, b: task.init(k, b).params)(jax.random.key(0), example)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgen.models.gan import dcgan, sagan
-from jaxgen.nn.self_attention import SelfAttention2D
+from jaxgen.models.gan.attention import UnscaledSelfAttention2D
 from jaxgen.nn.spectral import spectral_norms
 
 X = jax.random.normal(jax.random.key(0), (2, 6, 5, 16))
@@ -41,7 +41,7 @@ def _naive_attention(params, x, sigmas):
 
 
 def test_attention_with_gamma_zero_is_exactly_the_identity():
-  block = SelfAttention2D()
+  block = UnscaledSelfAttention2D()
   variables = _init(block)
   assert float(variables['params']['gamma']) == 0.0   # initialised to 0 (section 3)
   np.testing.assert_array_equal(block.apply(variables, X), X)
@@ -51,7 +51,7 @@ def test_attention_with_gamma_zero_is_exactly_the_identity():
 
 def test_attention_rows_sum_to_one_and_channels_follow_the_paper():
   for pool in (False, True):
-    block = SelfAttention2D(pool_keys=pool, spectral_norm=False)
+    block = UnscaledSelfAttention2D(pool_keys=pool, spectral_norm=False)
     x = X[:, :6, :4]
     variables = _with_gamma(_init(block, x), 0.5)
     _, inter = block.apply(variables, x, mutable=['intermediates'])
@@ -66,7 +66,7 @@ def test_attention_rows_sum_to_one_and_channels_follow_the_paper():
 
 
 def test_attention_matches_the_papers_equations_and_is_non_local():
-  block = SelfAttention2D(spectral_norm=True)
+  block = UnscaledSelfAttention2D(spectral_norm=True)
   variables = _with_gamma(_init(block), 0.7)
   y, state = block.apply(variables, X, update_stats=True, mutable=['batch_stats'])
   # The layer used W / sigma with sigma from this call's power iteration (stored in state).
@@ -80,9 +80,9 @@ def test_attention_matches_the_papers_equations_and_is_non_local():
 
 def test_attention_rejects_bad_input():
   with pytest.raises(ValueError, match='batch, height, width, channels'):
-    SelfAttention2D().init(jax.random.key(0), jnp.zeros((2, 8, 16)))
+    UnscaledSelfAttention2D().init(jax.random.key(0), jnp.zeros((2, 8, 16)))
   with pytest.raises(ValueError, match='even height'):
-    SelfAttention2D(pool_keys=True).init(jax.random.key(0), jnp.zeros((1, 5, 4, 8)))
+    UnscaledSelfAttention2D(pool_keys=True).init(jax.random.key(0), jnp.zeros((1, 5, 4, 8)))
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen import experiments
+from jaxgen import data, experiments
 from jaxgen import train
 from jaxgen.models.gan import task as gan_task
 from jaxgen.train.task import TrainState, init_opt_state
@@ -58,7 +58,7 @@ def test_config_errors_are_value_errors():
     gan_task.make_task(_config('gan_8gaussians:tiny', **{'model.loss': 'wgan'}))
   with pytest.raises(ValueError, match='Unknown GAN arch'):
     gan_task.make_task(_config('gan_8gaussians:tiny', **{'model.arch': 'stylegan'}))
-  task = gan_task.make_task(_config('dcgan_mnist5k:tiny'))
+  task = gan_task.make_task(_config('dcgan_mnist5k:tiny'), data.load('mnist5k').info)
   with pytest.raises(ValueError, match="batch key 'image'"):
     task.real({'x': np.zeros((2, 2))})
 
@@ -76,12 +76,12 @@ def test_killed_run_resumes_to_the_uninterrupted_parameters(tmp_path):
                    log_every=1, num_samples=4, **{'model.eval_samples': 50,
                                                   'data.eval_batch_size': 500})
   killed, straight = str(tmp_path / 'killed'), str(tmp_path / 'straight')
-  assert train.train_and_evaluate(config, killed, stop_after=2) == {}
+  assert experiments.train_and_evaluate(config, killed, stop_after=2) == {}
   assert not os.path.exists(os.path.join(killed, 'final_metrics.json'))
-  resumed = train.train_and_evaluate(config, killed)
-  train.train_and_evaluate(config, straight)
-  _, a = train.load_state(config, killed)
-  _, b = train.load_state(config, straight)
+  resumed = experiments.train_and_evaluate(config, killed)
+  experiments.train_and_evaluate(config, straight)
+  _, a = experiments.load_state(config, killed)
+  _, b = experiments.load_state(config, straight)
   assert int(a.step) == int(b.step) == 4
   for field in ('params', 'opt_state', 'extra'):
     _leaves_equal(getattr(a, field), getattr(b, field))
@@ -111,7 +111,7 @@ LEARNING = {
 @pytest.mark.learning
 @pytest.mark.parametrize('name', sorted(LEARNING))
 def test_tiny_config_reaches_its_threshold(name, tmp_path):
-  m = train.train_and_evaluate(_config(name), str(tmp_path))
+  m = experiments.train_and_evaluate(_config(name), str(tmp_path))
   with open(tmp_path / 'final_metrics.json', encoding='utf-8') as f:
     assert json.load(f)['step'] == m['step']
   for key, (op, bound) in LEARNING[name].items():

@@ -18,8 +18,8 @@ def _task(dim_shape=(2, 3, 1), hidden=(16,), num_masks=3, ordering='natural', di
       model=dict(hidden_sizes=hidden, num_masks=num_masks, ordering=ordering, direct=direct,
                  mask_seed=0),
       optimizer=dict(name='adam', learning_rate=1e-3), num_steps=10))
-  task = made.make_task(cfg)
   x = (jax.random.uniform(jax.random.key(1), (4,) + dim_shape) > 0.5).astype(jnp.float32)
+  task = made.make_task(cfg, {'features': {'image': (dim_shape, 'float32')}})
   params = task.init(jax.random.key(0), {'image': x}).params
   # Random biases too, so no entry of the Jacobian is zero by accident of initialisation.
   params = jax.tree.map(lambda p: p + 0.3 * jax.random.normal(jax.random.key(2), p.shape), params)
@@ -112,7 +112,8 @@ def test_sampler_draws_from_the_model_distribution():
 
 def test_bad_configs_and_inputs_raise_clear_errors():
   with pytest.raises(ValueError, match='ordering'):
-    made.make_task(ml_collections.ConfigDict(dict(model=dict(ordering='zigzag'))))
+    made.make_task(ml_collections.ConfigDict(dict(model=dict(ordering='zigzag'))),
+                   {'features': {'image': ((2, 2, 1), 'uint8')}})
   task, params, x = _task()
   with pytest.raises(ValueError, match='shape'):
     task.eval_step(params, {}, {'image': jnp.zeros((2, 5, 5, 1))}, jax.random.key(0))
@@ -127,7 +128,7 @@ def test_tiny_config_learns_binarized_mnist(tmp_path):
   from jaxgen import experiments, train
   cfg = experiments.get_config('made_mnist:tiny')
   cfg.progress = False
-  final = train.train_and_evaluate(cfg, str(tmp_path))
+  final = experiments.train_and_evaluate(cfg, str(tmp_path))
   assert final['eval/nll'] < 135.0
   assert final['eval/nll_ensemble'] < final['eval/nll'] + 1.0
   assert (tmp_path / 'samples' / 'final.png').exists()

@@ -9,20 +9,23 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen.models import pixel_common, pixelcnn
+from jaxgen import data
+from jaxgen.models import pixel
+from jaxgen.models.pixel import configs as pixel_configs
+from jaxgen.nn import outputs
 from param_draws import random_params
 
 LEVELS = 4
 
 
 def make_task(kind, shape=(6, 6, 1), output='softmax', num_levels=LEVELS, **model):
-  config = pixel_common.pixel_config('pixelcnn', 'mnist5k', num_levels, tiny=True)
-  config.model.update(dict(kind=kind, image_shape=shape, output=output, num_mixtures=2,
+  config = pixel_configs.pixel_config('mnist5k', num_levels, tiny=True)
+  config.model.update(dict(arch=kind, output=output, num_mixtures=2,
                            features=12, num_layers=3, kernel_size=5, first_kernel_size=7,
                            skip_features=48, output_features=48))
   config.model.update(model)
-  task = pixelcnn.make_task(config)
   x = jax.random.randint(jax.random.key(1), (2,) + tuple(shape), 0, num_levels)
+  task = pixel.make_task(config, {'features': data.features_of({'image': np.asarray(x)})})
   batch = {'image': x, 'label': jnp.array([3, 7], jnp.int32)}
   return task, random_params(task, batch), batch
 
@@ -39,11 +42,11 @@ def dependencies(task, params, batch):
 
   def f(x):
     out = task.apply(params, x, label)[0] * r
-    if isinstance(task.output, pixel_common.Categorical):
+    if isinstance(task.output, outputs.PixelCategorical):
       return out.reshape(h, w, c, -1).sum(-1)
     return jnp.broadcast_to(out.sum(-1)[..., None], (h, w, c))
 
-  x = pixel_common.to_input(batch['image'], task.num_levels)
+  x = outputs.to_unit(batch['image'], task.num_levels)
   jac = jax.jit(jax.jacrev(f))(x)[:, :, :, 0]
   return np.abs(np.asarray(jac)).reshape(h * w * c, h * w * c) > 0
 
@@ -52,7 +55,7 @@ def earlier(task):
   """allowed[out, in]: input strictly before output (raster, then channel for the softmax)."""
   h, w, c = task.image_shape
   rank = np.arange(h * w * c)
-  if isinstance(task.output, pixel_common.LogisticMixture):
+  if isinstance(task.output, outputs.PixelLogisticMixture):
     rank = rank // c     # whole pixels; channels are coupled inside the output distribution
   return rank[None, :] < rank[:, None]
 
@@ -79,9 +82,9 @@ def test_jacobian_is_exactly_causal_and_gated_has_full_context(case):
   name, task, params, batch = case
   dep, allowed = dependencies(task, params, batch), earlier(task)
   assert not np.any(dep & ~allowed), f'{name}: an output depends on a current or future input'
-  if task.config.model.kind == 'gated':
+  if task.config.model.arch == 'gated':
     np.testing.assert_array_equal(dep, allowed)
-  if task.image_shape[-1] == 3 and isinstance(task.output, pixel_common.Categorical):
+  if task.image_shape[-1] == 3 and isinstance(task.output, outputs.PixelCategorical):
     first = np.arange(3)   # the first pixel's R, G, B
     np.testing.assert_array_equal(dep[np.ix_(first, first)],
                                   [[0, 0, 0], [1, 0, 0], [1, 1, 0]])
@@ -124,8 +127,8 @@ def test_cached_sampler_draws_the_same_samples_as_the_plain_one(case):
 @pytest.mark.parametrize('output', ['softmax', 'logistic_mixture'])
 def test_pixel_distribution_is_normalised_and_sampled_exactly(output):
   """Sum over all 4^3 RGB values of p(pixel) is 1; sampled frequencies match p (coupled means)."""
-  dist = (pixel_common.Categorical(LEVELS, 3) if output == 'softmax'
-          else pixel_common.LogisticMixture(LEVELS, 3, 2))
+  dist = (outputs.PixelCategorical(LEVELS, 3) if output == 'softmax'
+          else outputs.PixelLogisticMixture(LEVELS, 3, 2))
   params = 1.5 * jax.random.normal(jax.random.key(0), (dist.num_params,))
   values = jnp.array(list(itertools.product(range(LEVELS), repeat=3)), jnp.int32)   # [64, 3]
   logp = dist.log_prob(jnp.broadcast_to(params, (64, dist.num_params)), values)
@@ -137,7 +140,8 @@ def test_pixel_distribution_is_normalised_and_sampled_exactly(output):
   def draw(key):
     pixel = jnp.zeros((n, 3), jnp.int32)
     for sub in range(dist.substeps):
-      pixel = dist.sample(jax.random.fold_in(key, sub), batch, pixel, sub)
+      u = jax.random.uniform(jax.random.fold_in(key, sub), (n, dist.num_uniforms))
+      pixel = dist.sample_substep(batch, u, pixel, sub)
     return pixel
 
   pixels = np.asarray(jax.jit(draw)(jax.random.key(1)))
@@ -149,11 +153,11 @@ def test_pixel_distribution_is_normalised_and_sampled_exactly(output):
 def test_logistic_mixture_matches_the_shared_scalar_density_for_one_channel():
   """For greyscale images the output is exactly jaxgen.nn.logistic_mixture's log_prob."""
   from jaxgen.nn import logistic_mixture
-  dist = pixel_common.LogisticMixture(256, 1, 3)
+  dist = outputs.PixelLogisticMixture(256, 1, 3)
   params = jax.random.normal(jax.random.key(0), (5, dist.num_params))
   levels = jnp.array([[0], [17], [128], [254], [255]])
   ref = jax.jit(logistic_mixture.log_prob, static_argnames='num_bins')(
-      pixel_common.to_input(levels[:, 0], 256), params[:, :3], params[:, 3:6], params[:, 6:9],
+      outputs.to_unit(levels[:, 0], 256), params[:, :3], params[:, 3:6], params[:, 6:9],
       num_bins=256)
   np.testing.assert_allclose(jax.jit(dist.log_prob)(params, levels), ref, rtol=1e-6)
 
@@ -192,7 +196,7 @@ def test_bad_inputs_raise_clear_errors():
     task.sample_levels(params, jax.random.key(0), 3, label=jnp.zeros(2, jnp.int32))
   with pytest.raises(ValueError, match='binarized'):
     make_task('pixelcnn', num_levels=2)    # integer images for a 2-level model
-  with pytest.raises(ValueError, match='kind'):
+  with pytest.raises(ValueError, match='arch'):
     make_task('pixelsnail')
   with pytest.raises(ValueError, match='unconditional'):
     make_task('pixelcnn', num_classes=10)
@@ -213,7 +217,7 @@ def test_tiny_config_learns_binarized_mnist(tmp_path):
   from jaxgen import experiments, train  # pylint: disable=g-import-not-at-top
   config = experiments.get_config('pixelcnn_mnist:tiny')
   config.progress = False
-  final = train.train_and_evaluate(config, str(tmp_path))
+  final = experiments.train_and_evaluate(config, str(tmp_path))
   assert final['eval/nll'] < 125.0, final
   np.testing.assert_allclose(final['eval/bits_per_dim'],
                              final['eval/nll'] / (784 * math.log(2)), rtol=1e-5)
@@ -231,11 +235,11 @@ def test_class_conditional_samples_show_the_requested_class():
   train_step; the likelihood is measured on the first 800 test images (all 10,000 would take
   longer than the training on CPU).
   """
-  from jaxgen import data, experiments, models  # pylint: disable=g-import-not-at-top
+  from jaxgen import experiments  # pylint: disable=g-import-not-at-top
   from jaxgen.train.task import TrainState, init_opt_state  # pylint: disable=g-import-not-at-top
   config = experiments.get_config('gated_pixelcnn_fashion_cond:tiny')
-  task = models.make_task(config)
   train_data, test_data = data.make_batchers(config.data, config.seed)
+  task = experiments.make_task(config, train_data.info)
   params = jax.jit(lambda key, b: task.init(key, b).params)(jax.random.key(0),
                                                              train_data.batch(0))
   state = TrainState(jnp.zeros((), jnp.int32), params, init_opt_state(task.tx, params), {})
@@ -249,7 +253,8 @@ def test_class_conditional_samples_show_the_requested_class():
   assert bits_per_dim < 0.52, bits_per_dim
 
   # The task's own report (what a default run prints): 100 samples, classes cycling.
-  accuracy = task.finalize(state, None, None)['final/conditional_accuracy']
+  accuracy = task.finalize(state, None, None, jax.random.key(0))['conditional_accuracy']
   assert accuracy > 0.4, accuracy
   unconditional = experiments.get_config('gated_pixelcnn_fashion:tiny')
-  assert models.make_task(unconditional).finalize(state, None, None) == {}
+  assert experiments.make_task(unconditional, train_data.info).finalize(
+      state, None, None, jax.random.key(0)) == {}

@@ -7,7 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen.models import pixel_common, pixelrnn
+from jaxgen import data
+from jaxgen.models import pixel
+from jaxgen.models.pixel import configs as pixel_configs
+from jaxgen.nn import outputs
 from jaxgen.nn import pixel_lstm
 from param_draws import random_params
 
@@ -15,12 +18,12 @@ LEVELS = 4
 
 
 def make_task(kind, shape=(5, 6, 1), output='softmax', num_levels=LEVELS, **model):
-  config = pixel_common.pixel_config('pixelrnn', 'mnist5k', num_levels, tiny=True)
-  config.model.update(dict(kind=kind, image_shape=shape, output=output, num_mixtures=2,
+  config = pixel_configs.pixel_config('mnist5k', num_levels, tiny=True)
+  config.model.update(dict(arch=kind, output=output, num_mixtures=2,
                            features=12, num_layers=2, output_features=48))
   config.model.update(model)
-  task = pixelrnn.make_task(config)
   x = jax.random.randint(jax.random.key(1), (2,) + tuple(shape), 0, num_levels)
+  task = pixel.make_task(config, {'features': data.features_of({'image': np.asarray(x)})})
   return task, random_params(task, {'image': x}), x
 
 
@@ -31,18 +34,18 @@ def dependencies(task, params, x):
 
   def f(v):
     out = task.apply(params, v)[0] * r
-    if isinstance(task.output, pixel_common.Categorical):
+    if isinstance(task.output, outputs.PixelCategorical):
       return out.reshape(h, w, c, -1).sum(-1)
     return jnp.broadcast_to(out.sum(-1)[..., None], (h, w, c))
 
-  jac = jax.jit(jax.jacrev(f))(pixel_common.to_input(x, task.num_levels))[:, :, :, 0]
+  jac = jax.jit(jax.jacrev(f))(outputs.to_unit(x, task.num_levels))[:, :, :, 0]
   return np.abs(np.asarray(jac)).reshape(h * w * c, h * w * c) > 0
 
 
 def earlier(task):
   h, w, c = task.image_shape
   rank = np.arange(h * w * c)
-  if isinstance(task.output, pixel_common.LogisticMixture):
+  if isinstance(task.output, outputs.PixelLogisticMixture):
     rank = rank // c
   return rank[None, :] < rank[:, None]
 
@@ -76,7 +79,7 @@ def test_jacobian_is_exactly_causal(case):
   name, task, params, x = case
   dep = dependencies(task, params, x)
   assert not np.any(dep & ~earlier(task)), f'{name}: an output depends on a current or future input'
-  if task.image_shape[-1] == 3 and isinstance(task.output, pixel_common.Categorical):
+  if task.image_shape[-1] == 3 and isinstance(task.output, outputs.PixelCategorical):
     np.testing.assert_array_equal(dep[:3, :3], [[0, 0, 0], [1, 0, 0], [1, 1, 0]])
 
 
@@ -111,7 +114,7 @@ def test_cached_sampler_draws_the_same_samples_as_the_plain_one(case):
 
 
 def test_bad_configs_raise_clear_errors():
-  with pytest.raises(ValueError, match='kind'):
+  with pytest.raises(ValueError, match='arch'):
     make_task('grid_lstm')
   with pytest.raises(ValueError, match='unconditional'):
     make_task('row_lstm', num_classes=10)
@@ -128,7 +131,7 @@ def test_tiny_config_learns_binarized_mnist(experiment, tmp_path):
   from jaxgen import experiments, train  # pylint: disable=g-import-not-at-top
   config = experiments.get_config(experiment)
   config.progress = False
-  final = train.train_and_evaluate(config, str(tmp_path))
+  final = experiments.train_and_evaluate(config, str(tmp_path))
   assert final['eval/nll'] < 125.0, final
   np.testing.assert_allclose(final['eval/bits_per_dim'],
                              final['eval/nll'] / (784 * math.log(2)), rtol=1e-5)

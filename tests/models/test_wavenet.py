@@ -195,7 +195,7 @@ def test_tiny_config_learns_real_speech(tmp_path):
   from jaxgen import experiments, train  # pylint: disable=g-import-not-at-top
   config = experiments.get_config('wavenet_speech:tiny')
   config.progress = False
-  final = train.train_and_evaluate(config, str(tmp_path))
+  final = experiments.train_and_evaluate(config, str(tmp_path))
   assert final['eval/nll'] < 3.3, final
   assert 'spectrum_l1_db' in final
   with wave.open(str(tmp_path / 'samples' / 'final.wav')) as f:

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxgen import models, train
+from jaxgen import train
 from jaxgen.train.task import Task, Variables, apply_updates
 
 
@@ -51,13 +51,14 @@ def _config():
 
 
 def test_two_optimisers_checkpoint_and_resume(tmp_path, monkeypatch):
-  monkeypatch.setitem(models.FAMILIES, 'two_player', f'{__name__}:TwoPlayer')
+  del monkeypatch
   cfg = _config()
-  train.train_and_evaluate(cfg, str(tmp_path / 'full'))
-  train.train_and_evaluate(cfg, str(tmp_path / 'cut'), stop_after=6)
-  train.train_and_evaluate(cfg, str(tmp_path / 'cut'))
-  _, full = train.load_state(cfg, str(tmp_path / 'full'))
-  _, cut = train.load_state(cfg, str(tmp_path / 'cut'))
+  task = lambda info: TwoPlayer(cfg)    # a task plugs into the trainer directly
+  train.train_and_evaluate(cfg, str(tmp_path / 'full'), task)
+  train.train_and_evaluate(cfg, str(tmp_path / 'cut'), task, stop_after=6)
+  train.train_and_evaluate(cfg, str(tmp_path / 'cut'), task)
+  _, full = train.load_state(cfg, str(tmp_path / 'full'), task)
+  _, cut = train.load_state(cfg, str(tmp_path / 'cut'), task)
   assert set(full.opt_state) == {'a', 'b'}
   chex_equal = jax.tree.map(lambda x, y: np.array_equal(np.asarray(x), np.asarray(y)), full, cut)
   assert all(jax.tree.leaves(chex_equal))
