@@ -4,6 +4,7 @@ section 3.1, Figure 2).
 
 Run:   jaxgen train gan_8gaussians --workdir /tmp/gan_8gaussians
 Tiny:  jaxgen train gan_8gaussians:tiny --workdir /tmp/gan_8gaussians_tiny
+Paper: none (a synthetic 2-D task, no paper size to restore)
 
 Data: 8 Gaussians of std 0.1 on a circle of radius 2 (`jaxgen.data` '8gaussians'). MLP G and D
 (3 hidden layers of 128 ReLUs), non-saturating loss, Adam 5e-4 (beta1 = 0.5). Unrolled GANs'

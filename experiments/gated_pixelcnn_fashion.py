@@ -2,10 +2,10 @@
 
 Run:   jaxgen train gated_pixelcnn_fashion --workdir /tmp/gated_pixelcnn_fashion
        jaxgen train gated_pixelcnn_fashion:logistic --workdir /tmp/gated_pixelcnn_fashion_dlm
-Long:  jaxgen train gated_pixelcnn_fashion:long --workdir /tmp/gated_pixelcnn_fashion_long
+Paper: jaxgen train gated_pixelcnn_fashion:paper --workdir /tmp/gated_pixelcnn_fashion_paper
 Tiny:  jaxgen train gated_pixelcnn_fashion:tiny --workdir /tmp/gated_pixelcnn_fashion_tiny
 
-Paper: 2016b, Table 1 (CIFAR-10): Gated PixelCNN 3.03 bits/dim, PixelCNN 3.14, Diagonal
+The paper: 2016b, Table 1 (CIFAR-10): Gated PixelCNN 3.03 bits/dim, PixelCNN 3.14, Diagonal
 BiLSTM 3.00. The `logistic` variant replaces the 256-way softmax by PixelCNN++'s discretised
 mixture of 5 logistics (Salimans et al. 2017, section 2.1; 2.92 bits/dim on CIFAR-10 with the
 rest of PixelCNN++), which trains faster from few examples. No Fashion-MNIST number exists in

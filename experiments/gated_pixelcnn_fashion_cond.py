@@ -2,10 +2,10 @@
 
 Run:   jaxgen train gated_pixelcnn_fashion_cond --workdir /tmp/gated_pixelcnn_fashion_cond
        jaxgen train gated_pixelcnn_fashion_cond:spatial --workdir /tmp/gpcnn_fashion_spatial
-Long:  jaxgen train gated_pixelcnn_fashion_cond:long --workdir /tmp/gpcnn_fashion_cond_long
+Paper: jaxgen train gated_pixelcnn_fashion_cond:paper --workdir /tmp/gpcnn_fashion_cond_paper
 Tiny:  jaxgen train gated_pixelcnn_fashion_cond:tiny --workdir /tmp/gpcnn_fashion_cond_tiny
 
-Paper: 2016b, section 3.2 / Table 3: conditioning on the ImageNet class (a one-hot h entering
+The paper: 2016b, section 3.2 / Table 3: conditioning on the ImageNet class (a one-hot h entering
 every gate through V^T h, eq. 4) improves the log-likelihood a little (3.83 -> 3.77 bits/dim on
 32x32 ImageNet) and makes the samples show the class. Here the one-hot Fashion-MNIST label
 enters every gate; `spatial` also adds 1x1 convolutions of a map s = m(h) from a small

@@ -2,10 +2,10 @@
 
 Run:   jaxgen train gated_pixelcnn_mnist --workdir /tmp/gated_pixelcnn_mnist
        jaxgen train gated_pixelcnn_mnist:256 --workdir /tmp/gated_pixelcnn_mnist256
-Long:  jaxgen train gated_pixelcnn_mnist:long --workdir /tmp/gated_pixelcnn_mnist_long
+Paper: jaxgen train gated_pixelcnn_mnist:paper --workdir /tmp/gated_pixelcnn_mnist_paper
 Tiny:  jaxgen train gated_pixelcnn_mnist:tiny --workdir /tmp/gated_pixelcnn_mnist_tiny
 
-Paper: "Conditional Image Generation with PixelCNN Decoders" (2016b): gated vertical and
+The paper: "Conditional Image Generation with PixelCNN Decoders" (2016b): gated vertical and
 horizontal stacks remove PixelCNN's blind spot and match PixelRNN (Table 1, CIFAR-10: Gated
 PixelCNN 3.03 bits/dim vs PixelCNN 3.14 and Diagonal BiLSTM 3.00). On binarized MNIST the
 reference is PixelRNN's 79.20 nats (2016a, Table 4). Here: mnist5k (4,000 training digits),

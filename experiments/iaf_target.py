@@ -3,8 +3,9 @@ Variational Inference with Inverse Autoregressive Flow"; targets of Rezende & Mo
 "Variational Inference with Normalizing Flows", table 1 and figure 3).
 
 Run:   jaxgen train iaf_target --workdir /tmp/iaf_target          (target u1)
-       jaxgen train iaf_target:u3 --workdir /tmp/iaf_target_u3    (u1, u2, u3, u4)
-Tiny:  jaxgen train iaf_target:tiny --workdir /tmp/iaf_target_tiny  (or TARGET_tiny)
+       jaxgen train iaf_target:target=u3 --workdir /tmp/iaf_target_u3    (u1, u2, u3, u4)
+Tiny:  jaxgen train iaf_target:tiny --workdir /tmp/iaf_target_tiny  (or target=TARGET,tiny)
+Paper: none (a synthetic 2-D task, no paper size to restore)
 
 Six IAF layers (MADE 2 x 64) with reversed orderings; every sample and its log q come from one
 pass, which is what the reverse KL needs. Reported: `eval/kl` = KL(q || p) in nats, with

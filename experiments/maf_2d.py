@@ -2,9 +2,10 @@
 for Density Estimation").
 
 Run:   jaxgen train maf_2d --workdir /tmp/maf_2d                   (moons)
-       jaxgen train maf_2d:rings --workdir /tmp/maf_2d_rings       (moons, 8gaussians,
+       jaxgen train maf_2d:data=rings --workdir /tmp/maf_2d_rings       (moons, 8gaussians,
                                                                     checkerboard, rings)
-Tiny:  jaxgen train maf_2d:tiny --workdir /tmp/maf_2d_tiny          (or DATASET_tiny)
+Tiny:  jaxgen train maf_2d:tiny --workdir /tmp/maf_2d_tiny          (or data=DATASET,tiny)
+Paper: none (a synthetic 2-D task, no paper size to restore)
 
 MAF(5): five MADE layers (2 x 64 ReLU) with reversed orderings and batch normalization
 between them, N(0, I) base; test `eval/nll` in nats. The paper shows no 2-D table; measured

@@ -1,10 +1,10 @@
 """PixelCNN (van den Oord et al. 2016a) on Fashion-MNIST, 256 levels per pixel.
 
 Run:   jaxgen train pixelcnn_fashion --workdir /tmp/pixelcnn_fashion
-Long:  jaxgen train pixelcnn_fashion:long --workdir /tmp/pixelcnn_fashion_long   (accelerator)
+Paper: jaxgen train pixelcnn_fashion:paper --workdir /tmp/pixelcnn_fashion_paper   (accelerator)
 Tiny:  jaxgen train pixelcnn_fashion:tiny --workdir /tmp/pixelcnn_fashion_tiny
 
-Paper: 2016a, Table 5 (CIFAR-10): PixelCNN 3.14 bits/dim, Row LSTM 3.07, Diagonal BiLSTM 3.00.
+The paper: 2016a, Table 5 (CIFAR-10): PixelCNN 3.14 bits/dim, Row LSTM 3.07, Diagonal BiLSTM 3.00.
 Fashion-MNIST has no number in the paper; it is the zoo's common 8-bit benchmark for the
 PixelCNN family (pixelcnn_fashion, gated_pixelcnn_fashion, pixelrnn_fashion) under one
 training budget, so the three are compared side by side. A 7x7 mask-A convolution, 6 residual

@@ -2,10 +2,10 @@
 
 Run:   jaxgen train pixelcnn_mnist --workdir /tmp/pixelcnn_mnist
        jaxgen train pixelcnn_mnist:256 --workdir /tmp/pixelcnn_mnist256    (8-bit levels)
-Long:  jaxgen train pixelcnn_mnist:long --workdir /tmp/pixelcnn_mnist_long   (accelerator)
+Paper: jaxgen train pixelcnn_mnist:paper --workdir /tmp/pixelcnn_mnist_paper   (accelerator)
 Tiny:  jaxgen train pixelcnn_mnist:tiny --workdir /tmp/pixelcnn_mnist_tiny
 
-Paper: "Pixel Recurrent Neural Networks" (2016a), Table 4, statically binarized MNIST test NLL:
+The paper: "Pixel Recurrent Neural Networks" (2016a), Table 4, statically binarized MNIST test NLL:
 79.20 nats for a 7-layer Diagonal BiLSTM (the best PixelRNN); PixelCNN is the paper's fastest
 and weakest model (CIFAR-10, Table 5: PixelCNN 3.14 bits/dim vs Diagonal BiLSTM 3.00). Here:
 mnist5k (4,000 train / 1,000 test real digits, 12x less data than the paper's 50k), a 7x7

@@ -3,10 +3,10 @@
 Run:   jaxgen train pixelrnn_mnist --workdir /tmp/pixelrnn_mnist           (Diagonal BiLSTM)
        jaxgen train pixelrnn_mnist:row --workdir /tmp/pixelrnn_row_mnist   (Row LSTM)
        jaxgen train pixelrnn_mnist:256 --workdir /tmp/pixelrnn_mnist256    (8-bit levels)
-Long:  jaxgen train pixelrnn_mnist:long --workdir /tmp/pixelrnn_mnist_long   (accelerator)
+Paper: jaxgen train pixelrnn_mnist:paper --workdir /tmp/pixelrnn_mnist_paper   (accelerator)
 Tiny:  jaxgen train pixelrnn_mnist:tiny --workdir /tmp/pixelrnn_mnist_tiny
 
-Paper: 2016a, Table 4, statically binarized MNIST test NLL: Diagonal BiLSTM 79.20 nats
+The paper: 2016a, Table 4, statically binarized MNIST test NLL: Diagonal BiLSTM 79.20 nats
 (7 layers, h=16) and 80.75 nats (1 layer, h=32). Here: mnist5k (4,000 training digits, 12x
 less than the paper), the paper's 7-layer h=16 Diagonal BiLSTM with residual connections, a
 7x7 mask-A input convolution and a 2-way softmax; expect about 90-100 nats. The tiny variants

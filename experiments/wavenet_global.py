@@ -2,10 +2,10 @@
 
 Run:   jaxgen train wavenet_global --workdir /tmp/wavenet_global
        jaxgen train wavenet_global:music --workdir /tmp/wavenet_global_music
-Long:  jaxgen train wavenet_global:long --workdir /tmp/wavenet_global_long   (accelerator)
+Paper: jaxgen train wavenet_global:paper --workdir /tmp/wavenet_global_paper   (accelerator)
 Tiny:  jaxgen train wavenet_global:tiny --workdir /tmp/wavenet_global_tiny
 
-Paper: multi-speaker speech conditioned on a speaker one-hot (VCTK, 109 speakers): one
+The paper: multi-speaker speech conditioned on a speaker one-hot (VCTK, 109 speakers): one
 model generates any of the speakers' voices. Our offline data has one speaker, so the global
 id is the prompt group of the crop (speech8k `global_id='category'`: the 7 folders of
 digits, letters, phonetic alphabet, ...), or with `:music` the track (music8k, 5 tracks,
@@ -13,7 +13,7 @@ digits, letters, phonetic alphabet, ...), or with `:music` the track (music8k, 5
 the measured number is the test NLL (nats per mu-law sample) next to wavenet_speech's:
 conditioning on the group should not be worse (tiny: < 3.3 nats). The default run keeps one
 of the two stacks of dilations 1..512 and trains on 8 crops of 2,000 samples for 800 steps;
-':long' has both stacks, 16 crops of 4,000 and 10,000 steps.
+':paper' has both stacks, 16 crops of 4,000 and 10,000 steps.
 
 Default run (measured): 800 steps, test NLL 2.97 nats per sample (the unconditional model:
 2.95), 557 s on a 2-core CPU shared with other jobs; generated spectrum within -1.5 to +0.4 dB

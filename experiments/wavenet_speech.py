@@ -1,16 +1,16 @@
 """Unconditional WaveNet on 8 kHz speech (van den Oord et al. 2016, "WaveNet", section 3.1).
 
 Run:   jaxgen train wavenet_speech --workdir /tmp/wavenet_speech
-Long:  jaxgen train wavenet_speech:long --workdir /tmp/wavenet_speech_long   (accelerator)
+Paper: jaxgen train wavenet_speech:paper --workdir /tmp/wavenet_speech_paper   (accelerator)
 Tiny:  jaxgen train wavenet_speech:tiny --workdir /tmp/wavenet_speech_tiny
 
-Paper: unconditioned speech on VCTK (109 speakers, 16 kHz), a 256-way mu-law softmax and a
+The paper: unconditioned speech on VCTK (109 speakers, 16 kHz), a 256-way mu-law softmax and a
 receptive field of about 300 ms; the paper reports no NLL for it (its samples "babble"
 with realistic intonation). Here: one speaker's 23 minutes of 8 kHz prompts (speech8k,
 held-out files for test), dilations 1..512, 32 residual / 128 skip channels: one stack
 (receptive field 1,024 samples = 128 ms), 8 crops of 2,000 samples and 800 steps in the
 default run; two stacks (2,048 samples = 256 ms), 16 crops of 4,000 and 10,000 steps in
-':long'. The number measured is the test NLL in nats per
+':paper'. The number measured is the test NLL in nats per
 sample of the 8-bit mu-law classes: the classes' unigram entropy is 5.00 nats and an
 in-sample bigram model 3.53 nats, so a WaveNet must go well below 3.5 (tiny: < 3.3 in
 150 steps). Generated audio is written to WORKDIR/samples/*.wav at every evaluation.

@@ -2,7 +2,7 @@
 et al. 2018, "Tacotron 2", section 2.2; output as in Parallel WaveNet, van den Oord et al. 2018).
 
 Run:   jaxgen train wavenet_vocoder --workdir /tmp/wavenet_vocoder
-Long:  jaxgen train wavenet_vocoder:long --workdir /tmp/wavenet_vocoder_long   (accelerator)
+Paper: jaxgen train wavenet_vocoder:paper --workdir /tmp/wavenet_vocoder_paper   (accelerator)
 Tiny:  jaxgen train wavenet_vocoder:tiny --workdir /tmp/wavenet_vocoder_tiny
 
 Local conditioning: 40-band log-mel frames (hop 128 = 16 ms at 8 kHz, computed in JAX from
@@ -15,7 +15,7 @@ spectra against real speech. The measured number is the test NLL in nats per 16-
 (comparable to 8-bit NLLs only after subtracting log 256 = 5.55 nats of resolution).
 Tacotron 2's WaveNet reaches MOS 4.5 on 24 kHz speech; here we report NLL and mel error
 (tiny: < 9.5 nats per 16-bit sample). The default run keeps one of the two stacks of
-dilations 1..256 and trains on 8 crops of 2,048 samples for 800 steps; ':long' has both
+dilations 1..256 and trains on 8 crops of 2,048 samples for 800 steps; ':paper' has both
 stacks, 16 crops of 4,096 and 10,000 steps.
 
 Default run (measured): 800 steps, test NLL 7.53 nats per 16-bit sample, log-mel L1 of the

@@ -39,3 +39,42 @@ def test_train_eval_sample(capsys, tmp_path):
   assert json.loads(out[:out.rindex('}') + 1])['eval/nll'] == result['eval/nll']
   assert cli.main(['sample', 'made_mnist:tiny', '--num', '9'] + args) == 0
   assert os.path.exists(os.path.join(wd, 'samples', 'sample_seed0.png'))
+
+
+def _digits_npz(path, **changes):
+  """A user's file: 600 real digits as uint8 images with labels (or with `changes`)."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from jaxgen import data  # pylint: disable=g-import-not-at-top
+  arrays = data.load('mnist5k', 'train').get(np.arange(600))
+  arrays.update(changes)
+  arrays = {k: v for k, v in arrays.items() if v is not None}
+  np.savez(path, **arrays)
+  return str(path)
+
+
+def test_train_on_a_users_npz_file(capsys, tmp_path):
+  path = _digits_npz(tmp_path / 'digits.npz')
+  wd = str(tmp_path / 'run')
+  assert cli.main(['train', 'made_mnist:tiny', '--set', f'data.name=file:{path}', '--set',
+                   'num_steps=4', '--set', 'progress=False', '--set', 'num_samples=0',
+                   '--set', 'data.eval_batch_size=40', '--workdir', wd]) == 0
+  out = capsys.readouterr().out
+  assert json.loads(out[:out.rindex('}') + 1])['eval/nll'] > 0
+
+
+def test_a_bad_users_file_gives_one_clear_error(capsys, tmp_path):
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  cases = {
+      'missing key': (dict(image=None, label=None, pixels=np.zeros((600, 28, 28), np.uint8)),
+                      "'image'"),
+      'wrong dtype': (dict(image=np.random.default_rng(0).random((600, 28, 28, 1))),
+                      'uint8'),
+      'wrong shape': (dict(image=np.zeros((600, 28, 28, 2), np.uint8)), 'channel'),
+  }
+  for name, (changes, expected) in cases.items():
+    path = _digits_npz(tmp_path / f'{name.replace(" ", "_")}.npz', **changes)
+    wd = str(tmp_path / name.replace(' ', '_'))
+    assert cli.main(['train', 'made_mnist:tiny', '--set', f'data.name=file:{path}',
+                     '--workdir', wd]) == 2, name
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, (name, err)

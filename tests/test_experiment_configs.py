@@ -69,8 +69,8 @@ def test_paper_variant_trains_longer_with_the_same_model(name):
 
 # One experiment per family (and per GAN / flow arch); the dataset's info is all a task needs.
 FAMILY_EXAMPLES = ['made_mnist', 'nice_mnist', 'glow_mnist', 'maf_2d', 'iaf_target',
-                   'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist5k',
-                   'sagan_mnist5k', 'gan_8gaussians']
+                   'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist',
+                   'sagan_mnist', 'gan_8gaussians']
 
 
 @pytest.mark.parametrize('name', FAMILY_EXAMPLES)

@@ -58,7 +58,7 @@ def test_config_errors_are_value_errors():
     gan_task.make_task(_config('gan_8gaussians:tiny', **{'model.loss': 'wgan'}))
   with pytest.raises(ValueError, match='Unknown GAN arch'):
     gan_task.make_task(_config('gan_8gaussians:tiny', **{'model.arch': 'stylegan'}))
-  task = gan_task.make_task(_config('dcgan_mnist5k:tiny'), data.load('mnist5k').info)
+  task = gan_task.make_task(_config('dcgan_mnist:tiny'), data.load('mnist5k').info)
   with pytest.raises(ValueError, match="batch key 'image'"):
     task.real({'x': np.zeros((2, 2))})
 
@@ -72,7 +72,7 @@ def _leaves_equal(a, b):
 
 def test_killed_run_resumes_to_the_uninterrupted_parameters(tmp_path):
   # Two Adam states, both networks' batch-norm statistics and the generator EMA.
-  config = _config('dcgan_mnist5k:tiny', num_steps=4, checkpoint_every=2, eval_every=2,
+  config = _config('dcgan_mnist:tiny', num_steps=4, checkpoint_every=2, eval_every=2,
                    log_every=1, num_samples=4, **{'model.eval_samples': 50,
                                                   'data.eval_batch_size': 500})
   killed, straight = str(tmp_path / 'killed'), str(tmp_path / 'straight')
@@ -100,9 +100,9 @@ def test_killed_run_resumes_to_the_uninterrupted_parameters(tmp_path):
 # / ~2500 with 1-2 classes covered; 1,000 real test digits score 2.9 with all 10 classes. The
 # tiny runs reach ~170 (DCGAN, 300 steps) and ~190 (SAGAN, 200 steps); the 2-D GAN all 8 modes.
 LEARNING = {
-    'dcgan_mnist5k:tiny': {'frechet_distance': ('<', 300), 'class_coverage': ('>=', 0.6),
+    'dcgan_mnist:tiny': {'frechet_distance': ('<', 300), 'class_coverage': ('>=', 0.6),
                            'mean_confidence': ('>=', 0.7)},
-    'sagan_mnist5k:tiny': {'frechet_distance': ('<', 300), 'class_coverage': ('>=', 0.7),
+    'sagan_mnist:tiny': {'frechet_distance': ('<', 300), 'class_coverage': ('>=', 0.7),
                            'mean_confidence': ('>=', 0.7)},
     'gan_8gaussians:tiny': {'modes_covered': ('>=', 7), 'high_quality_fraction': ('>=', 0.6)},
 }

@@ -165,7 +165,8 @@ def test_cached_loop_copies_no_queue():
     return lax.scan(step, (jnp.zeros((32, 2, 8)), x0), jnp.arange(8))[0]
 
   bad = jax.jit(read_then_write).lower(jnp.ones((2, 8))).compile().as_text()
-  assert W.while_body_copies(bad, {'f32[32,2,8]'})
+  from jaxgen.testing import hlo  # pylint: disable=g-import-not-at-top
+  assert hlo.while_body_copies(bad, {'f32[32,2,8]'})
 
 
 # --------------------------------------------------------------------------- features

@@ -17,7 +17,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxgen.train.config import base_config, parse_variant
+from jaxgen.train.config import base_config, parse_variant, set_schedule
 
 # The architectures of the papers, at the scale of 28x28 images: the 'paper' variants.
 PAPER_MODELS = {
@@ -62,11 +62,7 @@ def _adam(lr: float, schedule: str = 'constant', warmup: int = 0, clip: float = 
 
 
 def _schedule(c, num_steps: int, log_every: int, eval_every: int, num_samples: int):
-  c.num_steps = num_steps
-  c.log_every = log_every
-  c.eval_every = c.checkpoint_every = eval_every
-  c.num_samples = num_samples
-  return c
+  return set_schedule(c, num_steps, log_every, eval_every, eval_every, num_samples)
 
 
 def image_config(arch: str, dataset: str = 'mnist5k', **model) -> ml_collections.ConfigDict:

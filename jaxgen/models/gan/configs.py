@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ml_collections
 
-from jaxgen.train.config import base_config, parse_variant
+from jaxgen.train.config import base_config, parse_variant, set_schedule
 
 
 def _adam(learning_rate: float, b1: float, b2: float = 0.999) -> ml_collections.ConfigDict:
@@ -42,9 +42,7 @@ def _gan_base(dataset: str) -> ml_collections.ConfigDict:
 
 
 def _schedule(c, num_steps: int, every: int, num_samples: int):
-  c.num_steps = num_steps
-  c.eval_every = c.checkpoint_every = every
-  c.num_samples = num_samples
+  set_schedule(c, num_steps, eval_every=every, checkpoint_every=every, num_samples=num_samples)
 
 
 def _tiny(c, base_features: int, num_steps: int):

@@ -1,12 +1,13 @@
 """SAGAN on Fashion-MNIST (Zhang, Goodfellow, Metaxas & Odena 2018, "Self-Attention Generative
 Adversarial Networks").
 
-Run:   jaxgen train sagan_fashion_mnist --workdir /tmp/sagan_fashion_mnist
-Tiny:  jaxgen train sagan_fashion_mnist:tiny --workdir /tmp/sagan_fashion_mnist_tiny
+Run:   jaxgen train sagan_fashion --workdir /tmp/sagan_fashion
+Paper: jaxgen train sagan_fashion:paper --workdir /tmp/sagan_fashion_mnist_paper   (the paper's batch and width)
+Tiny:  jaxgen train sagan_fashion:tiny --workdir /tmp/sagan_fashion_mnist_tiny
 Conditional (the paper's setting: conditional BN in G, projection D):
-       jaxgen train sagan_fashion_mnist:conditional --workdir /tmp/sagan_fashion_mnist_cond
+       jaxgen train sagan_fashion:conditional --workdir /tmp/sagan_fashion_mnist_cond
 
-Paper: ImageNet 128x128, FID 18.65 / Inception score 52.52 (Table 2), with residual G and D,
+The paper: ImageNet 128x128, FID 18.65 / Inception score 52.52 (Table 2), with residual G and D,
 self-attention on the 32x32 and 64x64 maps, spectral norm in G and D, hinge loss, and the two
 time-scale update rule (Adam, G 1e-4, D 4e-4, beta1 = 0, beta2 = 0.9). Here the same recipe at
 28x28 (attention on the 14x14 maps) on the 60,000 Fashion-MNIST training images, sized for a CPU

@@ -1,10 +1,11 @@
 """DCGAN on mnist5k (Radford, Metz & Chintala 2016, "Unsupervised Representation Learning with
 Deep Convolutional GANs").
 
-Run:   jaxgen train dcgan_mnist5k --workdir /tmp/dcgan_mnist5k
-Tiny:  jaxgen train dcgan_mnist5k:tiny --workdir /tmp/dcgan_mnist5k_tiny
+Run:   jaxgen train dcgan_mnist --workdir /tmp/dcgan_mnist
+Paper: jaxgen train dcgan_mnist:paper --workdir /tmp/dcgan_mnist5k_paper   (the paper's batch and width)
+Tiny:  jaxgen train dcgan_mnist:tiny --workdir /tmp/dcgan_mnist5k_tiny
 
-Paper: trained on LSUN, ImageNet-1k and faces at 64x64 and scored by the transfer of its
+The paper: trained on LSUN, ImageNet-1k and faces at 64x64 and scored by the transfer of its
 features (CIFAR-10, SVHN); it reports no sample-quality number to match. The recipe is the
 paper's: transposed-conv G and strided-conv D with batch norm except at G's output and D's input,
 ReLU / LeakyReLU(0.2), N(0, 0.02) weights, Adam 2e-4 with beta1 = 0.5, non-saturating loss; here

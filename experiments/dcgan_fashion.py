@@ -1,8 +1,9 @@
 """DCGAN on Fashion-MNIST (Radford, Metz & Chintala 2016, "Unsupervised Representation Learning
 with Deep Convolutional GANs").
 
-Run:   jaxgen train dcgan_fashion_mnist --workdir /tmp/dcgan_fashion_mnist
-Tiny:  jaxgen train dcgan_fashion_mnist:tiny --workdir /tmp/dcgan_fashion_mnist_tiny
+Run:   jaxgen train dcgan_fashion --workdir /tmp/dcgan_fashion
+Paper: jaxgen train dcgan_fashion:paper --workdir /tmp/dcgan_fashion_mnist_paper   (the paper's batch and width)
+Tiny:  jaxgen train dcgan_fashion:tiny --workdir /tmp/dcgan_fashion_mnist_tiny
 
 Paper recipe (section 4): transposed-conv G / strided-conv D, batch norm except at G's output
 and D's input, ReLU / LeakyReLU(0.2), N(0, 0.02) weights, Adam 2e-4 with beta1 = 0.5,
