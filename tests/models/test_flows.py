@@ -9,7 +9,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from jaxgen import data, experiments, models
+from jaxgen import data, experiments, models, testing
 from jaxgen.models import flows
 from jaxgen.train.task import TrainState, init_opt_state
 
@@ -73,14 +73,12 @@ def test_log_prob_is_change_of_variables_with_jacobian(small):
 
   @jax.jit
   def check(variables, v, c):
-    def latent(flat):
-      return model.apply(variables, c, method=lambda m, c: m.bijector(c)).inverse(
-          flat.reshape(v.shape)).reshape(-1)
-    z = latent(v.reshape(-1))
-    jac = jax.jacfwd(latent)(v.reshape(-1))
-    base = model.apply(variables, z[None], c,
-                       method=lambda m, z, c: m.base(c).log_prob(z))
-    return model.apply(variables, v, c, method='log_prob'), base + jnp.linalg.slogdet(jac)[1]
+    def latent(u):
+      return model.apply(variables, c, method=lambda m, c: m.bijector(c)).inverse(u)
+    z = latent(v).reshape(1, -1)
+    log_det = testing.jacobian_log_det(latent, v, event_ndims=v.ndim - 1)   # [1]
+    base = model.apply(variables, z, c, method=lambda m, z, c: m.base(c).log_prob(z))
+    return model.apply(variables, v, c, method='log_prob'), base + log_det
 
   lp, expected = check(variables, v, c)
   np.testing.assert_allclose(lp, expected, rtol=1e-4, atol=5e-2)
@@ -96,15 +94,9 @@ def test_sampling_pass_inverts_density_pass(small):
   _, task, params, extra, batch, context = small
   model, variables = task.model, {'params': params, **extra}
 
-  @jax.jit
-  def round_trip(variables, z, c):
-    def fn(m, z, c):
-      b = m.bijector(c)
-      return b.inverse(b.forward(z))
-    return model.apply(variables, z, c, method=fn)
-
+  bijector = model.apply(variables, context, method=lambda m, c: m.bijector(c))
   z = 0.5 * jax.random.normal(jax.random.key(3), (8, 16))
-  np.testing.assert_allclose(round_trip(variables, z, context), z, atol=2e-3, rtol=1e-3)
+  testing.assert_round_trip(bijector, z, atol=2e-3, rtol=1e-3)
   samples = task.sample(params, extra, jax.random.key(4), 6)
   assert samples.shape == (6,) + IMG
   assert bool(jnp.all((samples >= 0) & (samples <= 1)))
@@ -139,11 +131,11 @@ def test_maf_density_pass_is_one_pass_and_causal():
   params, _ = _init(task, _batch())
   variables = {'params': _perturb(params, jax.random.key(1), 0.3)}
   latent = lambda x: task.model.apply(variables, method=lambda m: m.flow()).inverse(x)
-  jac = jax.jacfwd(latent)(jax.random.normal(jax.random.key(2), (16,)))
-  # One layer: u = permute(tau^-1(x)), so un-permuted it is lower triangular.
-  jac = jac[::-1]
-  assert np.all(np.abs(np.triu(np.asarray(jac), 1)) == 0)
-  assert np.count_nonzero(np.tril(np.asarray(jac), -1)) > 0
+  # One layer: u = permute(tau^-1(x)) with the reversal, so u_{15-i} depends on x_{<=i}.
+  dep = testing.assert_autoregressive(latent, jax.random.normal(jax.random.key(2), (16,)),
+                                      output_order=15 - np.arange(16), allow_same=True,
+                                      method='fwd')
+  assert np.count_nonzero(np.tril(dep[::-1], -1)) > 0
 
 
 def test_iaf_one_pass_samples_invert_exactly():

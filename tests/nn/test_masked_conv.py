@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxgen import testing
 from jaxgen.nn import masked_conv
 from jaxgen.nn.gated import gate_groups, gated_activation
 from jaxgen.nn.masked_conv import MaskedConv2D
@@ -51,13 +52,6 @@ def test_mask_errors_name_the_problem():
     layer.init(jax.random.key(0), jnp.zeros((4, 4, 3)))
 
 
-def _order(h, w, c, num_groups):
-  """Raster-then-channel-group rank of every (i, j, feature) of a map."""
-  groups = masked_conv.color_groups(c, num_groups)
-  i, j, g = np.meshgrid(np.arange(h), np.arange(w), groups, indexing='ij')
-  return (i * w + j) * num_groups + g
-
-
 @pytest.mark.parametrize('mask_type,num_groups', [('A', 1), ('B', 1), ('A', 3), ('B', 3)])
 def test_jacobian_is_exactly_causal_and_fills_the_kernel(mask_type, num_groups):
   """Output (i, j, group g) depends on input (i', j', g') iff the tap is in the kernel and
@@ -66,10 +60,11 @@ def test_jacobian_is_exactly_causal_and_fills_the_kernel(mask_type, num_groups):
   layer = MaskedConv2D(cout, (3, 3), mask_type=mask_type, num_groups=num_groups)
   x = jax.random.normal(jax.random.key(0), (1, h, w, cin))
   params = layer.init(jax.random.key(1), x)
-  jac = jax.jacrev(lambda v: layer.apply(params, v)[0])(x)[:, :, :, 0]
-  nonzero = np.abs(np.asarray(jac)) > 0                     # [h, w, cout, h, w, cin]
-  out_rank = _order(h, w, cout, num_groups)[:, :, :, None, None, None]
-  in_rank = _order(h, w, cin, num_groups)[None, None, None]
+  nonzero = testing.assert_raster_causal(layer.apply, x, num_groups=num_groups,
+                                         allow_same=mask_type == 'B', param_draws=[params],
+                                         num_draws=1)[0, :, :, :, 0]   # [h, w, cout, h, w, cin]
+  out_rank = testing.raster_order(h, w, cout, num_groups)[:, :, :, None, None, None]
+  in_rank = testing.raster_order(h, w, cin, num_groups)[None, None, None]
   strict = mask_type == 'A'
   causal = in_rank < out_rank if strict else in_rank <= out_rank
   ii, jj = np.arange(h), np.arange(w)
