@@ -9,7 +9,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from jaxgen import data, experiments, models, testing
+from jaxgen import data, experiments, testing
 from jaxgen.models import flows
 from jaxgen.train.task import TrainState, init_opt_state
 
@@ -17,11 +17,11 @@ IMG = (4, 4, 1)
 # Small versions of every model (the unconditional Glow and the affine MAF train in the
 # learning tests below; here the class-conditional Glow and a spline MAF with the MoG base).
 SMALL = {
-    'nice': dict(kind='nice', hidden=(16,)),
-    'realnvp': dict(kind='realnvp', num_scales=2, channels=4, num_blocks=1,
+    'nice': dict(arch='nice', hidden=(16,)),
+    'realnvp': dict(arch='realnvp', num_scales=2, channels=4, num_blocks=1,
                     couplings_per_stage=1),
-    'glow_conditional': dict(kind='glow', num_levels=2, depth=2, hidden=8, num_classes=3),
-    'maf_spline_mog': dict(kind='maf', num_layers=2, hidden_sizes=(24,), transformer='spline',
+    'glow_conditional': dict(arch='glow', num_scales=2, depth=2, hidden=8, num_classes=3),
+    'maf_spline_mog': dict(arch='maf', num_layers=2, hidden_sizes=(24,), transformer='spline',
                            base_density='mog', num_components=3),
 }
 
@@ -36,6 +36,11 @@ def _batch(n=8, seed=0):
   rng = np.random.default_rng(seed)
   return {'image': rng.integers(0, 256, (n,) + IMG).astype(np.uint8),
           'label': rng.integers(0, 3, n).astype(np.int32)}
+
+
+def _make(config):
+  """The flow task of `config` for the test images (`_batch`) as the data's info."""
+  return flows.make_task(config, {'features': data.features_of(_batch())})
 
 
 def _init(task, batch, key=None):
@@ -54,7 +59,7 @@ def _perturb(tree, key, scale=0.05):
 
 @pytest.fixture(scope='module', params=sorted(SMALL))
 def small(request):
-  task = flows.make_task(_config(SMALL[request.param]))
+  task = _make(_config(SMALL[request.param]))
   batch = _batch()
   params, extra = _init(task, batch)
   params = _perturb(params, jax.random.key(1))
@@ -104,7 +109,7 @@ def test_sampling_pass_inverts_density_pass(small):
 
 def test_mog_base_sampler_is_an_exact_autoregressive_sample():
   """The scan sampler of the MADE-MoG base reaches the fixed point u = m + s * eps."""
-  task = flows.make_task(_config(SMALL['maf_spline_mog']))
+  task = _make(_config(SMALL['maf_spline_mog']))
   params, extra = _init(task, _batch())
   variables = {'params': _perturb(params, jax.random.key(1), 0.3), **extra}
 
@@ -126,7 +131,7 @@ def test_mog_base_sampler_is_an_exact_autoregressive_sample():
 
 def test_maf_density_pass_is_one_pass_and_causal():
   """MAF's latent u_i depends on x_{<=i} only: the density pass is autoregressive."""
-  task = flows.make_task(_config(dict(kind='maf', num_layers=1, hidden_sizes=(24,),
+  task = _make(_config(dict(arch='maf', num_layers=1, hidden_sizes=(24,),
                                       batch_norm=False)))
   params, _ = _init(task, _batch())
   variables = {'params': _perturb(params, jax.random.key(1), 0.3)}
@@ -139,7 +144,7 @@ def test_maf_density_pass_is_one_pass_and_causal():
 
 
 def test_iaf_one_pass_samples_invert_exactly():
-  task = flows.make_iaf_task(_config(dict(target='u1', num_layers=3, hidden_sizes=(16,))))
+  task = _make(_config(dict(arch='iaf', target='u1', num_layers=3, hidden_sizes=(16,))))
   params = _perturb(_init(task, {'x': np.zeros((8, 2))})[0], jax.random.key(1), 0.3)
 
   @jax.jit
@@ -158,7 +163,7 @@ def test_iaf_one_pass_samples_invert_exactly():
 def test_scan_equals_unrolled_steps():
   """nn.scan over stacked step parameters computes exactly the unrolled steps."""
   def make(scan):
-    return flows.make_task(_config(dict(kind='maf', num_layers=2, hidden_sizes=(24,),
+    return _make(_config(dict(arch='maf', num_layers=2, hidden_sizes=(24,),
                                         batch_norm=False, scan=scan)))
   scanned, unrolled = make(True), make(False)
   batch = _batch()
@@ -179,7 +184,7 @@ def test_scan_equals_unrolled_steps():
 def test_nice_parameter_count_matches_the_paper():
   """NICE on MNIST: 4 couplings of a 392 -> 5 x 1000 -> 392 ReLU MLP, plus 784 scales."""
   c = experiments.get_config('nice_mnist:paper')
-  task = flows.make_task(c)
+  task = flows.make_task(c, data.load('mnist5k').info)
   batch = {'image': np.zeros((2, 28, 28, 1), np.uint8)}
   shapes = jax.eval_shape(lambda k, b: task.init(k, b).params, jax.random.key(0), batch)
   count = sum(math.prod(x.shape) for x in jax.tree.leaves(shapes))
@@ -190,7 +195,7 @@ def test_nice_parameter_count_matches_the_paper():
 def test_batch_norm_running_statistics_follow_the_data():
   """A training step moves the running moments by momentum toward the batch's moments."""
   from jaxgen import bijectors as bj  # pylint: disable=g-import-not-at-top
-  task = flows.make_task(_config(dict(kind='maf', num_layers=1, hidden_sizes=(8,),
+  task = _make(_config(dict(arch='maf', num_layers=1, hidden_sizes=(8,),
                                       bn_momentum=0.5)))
   batch = _batch()
   params, extra0 = _init(task, batch)
@@ -205,7 +210,7 @@ def test_batch_norm_running_statistics_follow_the_data():
 
 
 def test_conditional_glow_depends_on_the_label():
-  task = flows.make_task(_config(SMALL['glow_conditional']))
+  task = _make(_config(SMALL['glow_conditional']))
   batch = _batch()
   params, extra = _init(task, batch)
   params = _perturb(params, jax.random.key(1))
@@ -217,17 +222,17 @@ def test_conditional_glow_depends_on_the_label():
 
 
 def test_bad_configs_and_inputs_raise_value_errors():
-  with pytest.raises(ValueError, match='kind'):
-    flows.make_task(_config(dict(kind='planar')))
+  with pytest.raises(ValueError, match='arch'):
+    _make(_config(dict(arch='planar')))
   with pytest.raises(ValueError, match='not a field of RealNVP'):
-    flows.make_task(_config(dict(kind='realnvp', depth=3)))
-  task = flows.make_task(_config(SMALL['realnvp']))
+    _make(_config(dict(arch='realnvp', depth=3)))
+  task = _make(_config(SMALL['realnvp']))
   with pytest.raises(ValueError, match='uint8'):
     task.init(jax.random.key(0), {'image': np.zeros((2,) + IMG, np.float32)})
   with pytest.raises(ValueError, match="'image'"):
     task.init(jax.random.key(0), {'pixels': np.zeros((2,) + IMG, np.uint8)})
   with pytest.raises(ValueError, match='Unknown target'):
-    flows.make_iaf_task(_config(dict(target='u9')))
+    _make(_config(dict(arch='iaf', target='u9')))
 
 
 # --------------------------------------------------------------------------- learning
@@ -237,7 +242,7 @@ def train_tiny(name: str, num_steps: int | None = None):
   if num_steps:
     c.num_steps = num_steps
   train_data, test_data = data.make_batchers(c.data, c.seed)
-  task = models.make_task(c)
+  task = experiments.make_task(c, train_data.info)
   params, extra = _init(task, train_data.batch(0))
   state = TrainState(step=jnp.zeros((), jnp.int32), params=params,
                      opt_state=init_opt_state(task.tx, params), extra=extra)

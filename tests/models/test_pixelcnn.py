@@ -22,7 +22,9 @@ def make_task(kind, shape=(6, 6, 1), output='softmax', num_levels=LEVELS, **mode
   config = pixel_configs.pixel_config('mnist5k', num_levels, tiny=True)
   config.model.update(dict(arch=kind, output=output, num_mixtures=2,
                            features=12, num_layers=3, kernel_size=5, first_kernel_size=7,
-                           skip_features=48, output_features=48))
+                           output_features=48))
+  if kind == 'gated':
+    config.model.skip_features = 48
   config.model.update(model)
   x = jax.random.randint(jax.random.key(1), (2,) + tuple(shape), 0, num_levels)
   task = pixel.make_task(config, {'features': data.features_of({'image': np.asarray(x)})})
