@@ -3,7 +3,9 @@
 Every bijector works inside `distrax.Transformed`, `distrax.Chain` and `distrax.Inverse`,
 under `jax.jit`, `jax.vmap` and `jax.grad`. Conditioners are plain callables (a JAX
 function, a Flax module's bound method, an Equinox module, ...); coupling and autoregressive
-bijectors take an optional `context` passed to them as `conditioner(x, context)`.
+bijectors take an optional `context` passed to them as `conditioner(x, context)`. A batch
+of contexts broadcasts against the input's batch as in distrax's `MaskedCoupling`: outputs
+and log-dets take the broadcast batch shape, so one x is scored under several contexts.
 
 Forward is distrax's sampling direction (latent -> data); the density pass is `inverse`.
 

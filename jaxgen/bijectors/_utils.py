@@ -47,6 +47,17 @@ def split_params(params: Array, width: int, num_params: int, name: str) -> Array
   return jnp.moveaxis(shaped, -2, -1)
 
 
+def broadcast_batch(event_ndims: int, *arrays: Array) -> list[Array]:
+  """Broadcasts the batch axes (all but the last `event_ndims`) of `arrays` against each other.
+
+  The event axes are left as they are, so arrays with different event shapes (the two halves
+  a multi-scale level concatenates) can share one batch shape.
+  """
+  batches = [a.shape[:a.ndim - event_ndims] for a in arrays]
+  batch = jnp.broadcast_shapes(*batches)
+  return [jnp.broadcast_to(a, batch + a.shape[a.ndim - event_ndims:]) for a in arrays]
+
+
 def pixels(shape, event_ndims: int) -> int:
   """Number of positions sharing one channel parameter: prod(event_shape[:-1])."""
   event_shape = shape[len(shape) - event_ndims:]

@@ -26,6 +26,9 @@ class AdditiveCoupling(MaskedCoupling):
     conditioner: callable `m(masked_x)` or `m(masked_x, context)` -> `[..., C]`.
     context: optional context for a conditional coupling.
     event_ndims: the event rank (default `mask.ndim`).
+
+  A batch of contexts broadcasts against the input's batch, as in `MaskedCoupling`: x [D]
+  under contexts [3, k] gives y [3, D] and a log-det [3].
   """
 
   def __init__(self, mask, conditioner, context: Any | None = None,

@@ -32,6 +32,9 @@ class AffineCoupling(MaskedCoupling):
     event_ndims: the event rank (default `mask.ndim`).
     scale_activation: 'tanh', 'sigmoid' or 'exp' (see `transformers.log_scale`).
     bound: the log-scale bound of 'tanh'.
+
+  A batch of contexts broadcasts against the input's batch, as in `MaskedCoupling`: x [D]
+  under contexts [3, k] gives y [3, D] and a log-det [3].
   """
 
   def __init__(self, mask, conditioner, context: Any | None = None,

@@ -56,7 +56,8 @@ class Conv1x1(distrax.Bijector):
   def forward_and_log_det(self, x):
     """x: [..., *event] -> (x W^T, h*w*log|det W|)."""
     self._check_forward_input_shape(x)
-    return x @ self._weight.T, self._log_det(x)
+    ld = self._log_det(x)              # checks the channel count before the product
+    return x @ self._weight.T, ld
 
   def inverse_and_log_det(self, y):
     """y: [..., *event] -> (y W^{-T}, -h*w*log|det W|)."""

@@ -17,9 +17,28 @@ import distrax
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg
+import numpy as np
 
 from jaxgen.bijectors import _utils
 from jaxgen.bijectors.conv1x1 import _check_channels, _check_square
+
+
+def _check_fixed_factors(permutation, sign) -> None:
+  """P must be a permutation matrix and sign must be +-1 (skipped for traced values).
+
+  A 0 in `sign` makes W singular while the log-det sum(log_s) stays finite, and a P that is
+  not a permutation changes |det W| without the log-det knowing: both would be silently wrong.
+  """
+  if not isinstance(sign, jax.core.Tracer):
+    s = np.asarray(sign)
+    if not np.all(np.abs(s) == 1):
+      raise ValueError(f'Conv1x1LU sign must hold +-1 only (the fixed signs of diag(U)); got '
+                       f'{s.tolist()}.')
+  if not isinstance(permutation, jax.core.Tracer):
+    p = np.asarray(permutation)
+    if not (np.all((p == 0) | (p == 1)) and np.all(p.sum(0) == 1) and np.all(p.sum(1) == 1)):
+      raise ValueError('Conv1x1LU permutation must be a permutation matrix (a single 1 in '
+                       f'every row and column, 0 elsewhere); got {p.tolist()}.')
 
 
 class Conv1x1LU(distrax.Bijector):
@@ -32,6 +51,10 @@ class Conv1x1LU(distrax.Bijector):
     log_s: [C], log|diag(U')|.
     sign: [C], signs of diag(U') (fixed, +-1).
     event_ndims: the event rank (default 3).
+
+  Raises:
+    ValueError: if `permutation` is not a permutation matrix or `sign` holds anything but
+      +-1 (checked when they are concrete arrays, not under a trace).
   """
 
   def __init__(self, permutation, lower, upper, log_s, sign, event_ndims: int = 3):
@@ -42,6 +65,7 @@ class Conv1x1LU(distrax.Bijector):
     if jnp.shape(log_s) != (c,) or jnp.shape(sign) != (c,):
       raise ValueError(f'Conv1x1LU needs log_s and sign of shape [{c}]; got '
                        f'{jnp.shape(log_s)} and {jnp.shape(sign)}.')
+    _check_fixed_factors(permutation, sign)
     super().__init__(event_ndims_in=event_ndims, is_constant_jacobian=True)
     self._p, self._lower, self._upper = permutation, lower, upper
     self._log_s, self._sign = log_s, sign
@@ -66,7 +90,8 @@ class Conv1x1LU(distrax.Bijector):
   def forward_and_log_det(self, x):
     """x: [..., *event] -> (x W^T, h*w*sum(log_s))."""
     self._check_forward_input_shape(x)
-    return x @ self.weight.T, self._log_det(x)
+    ld = self._log_det(x)              # checks the channel count before the product
+    return x @ self.weight.T, ld
 
   def inverse_and_log_det(self, y):
     """y: [..., *event] -> (W^{-1} y per position, -h*w*sum(log_s))."""

@@ -17,6 +17,14 @@ not enter the Jacobian because it is not transformed.
 The conditioner returns `[..., num_params * C]` for an event whose last axis has C elements
 (parameter p of element d at index p * C + d, MADE's layout); its values at masked
 positions are ignored. Use `AffineCoupling` / `AdditiveCoupling` for the named special cases.
+
+Batches of contexts (as distrax's `MaskedCoupling`): the bijector may add batch axes. The
+conditioner broadcasts the batch axes of its input against those of the context (as
+`h(x, c) = net(x @ w + c @ w_c)` does), and the output and log-det take the broadcast batch
+shape of the input and of the conditioner's output: x [5] under a context batch [3, k] gives
+y [3, 5] and a log-det [3]; x [4, 1, 5] under [3, k] gives [4, 3, 5] and [4, 3]. So one x
+is scored under several contexts, and `distrax.Transformed(base, coupling).sample(seed=...,
+sample_shape=n)` with a context batch [3, k] returns [n, 3, 5].
 """
 from __future__ import annotations
 
@@ -42,6 +50,9 @@ class MaskedCoupling(_utils.Conditioned, distrax.Bijector):
     transformer: an element-wise transformer (`jaxgen.bijectors.transformers`).
     context: optional context passed to the conditioner (any pytree).
     event_ndims: the event rank (default `mask.ndim`); the log-det sums over it.
+
+  A batch of contexts broadcasts against the input's batch (see the module docstring):
+  outputs and log-dets have the broadcast batch shape of the two.
   """
 
   def __init__(self, mask, conditioner, transformer, context: Any | None = None,
@@ -60,14 +71,28 @@ class MaskedCoupling(_utils.Conditioned, distrax.Bijector):
   def mask(self):
     return self._mask
 
+  def _check_event(self, z: jax.Array) -> None:
+    """The mask must broadcast to the input's event shape without enlarging it."""
+    event = tuple(z.shape[z.ndim - self.event_ndims_in:])
+    mask = tuple(self._mask.shape)
+    aligned = event[len(event) - len(mask):]
+    if len(mask) > len(event) or any(m not in (1, e) for m, e in zip(mask, aligned)):
+      raise ValueError(
+          f'{type(self).__name__}: the mask of shape {mask} does not broadcast to the event '
+          f'shape {event} of the input (input shape {tuple(z.shape)}, event_ndims '
+          f'{self.event_ndims_in}).')
+
   def _inner(self, z: jax.Array) -> distrax.Bijector:
     """The element-wise bijector tau(.; h(b * z, c))."""
+    self._check_event(z)
     return self._transformer_for(jnp.where(self._mask, z, jnp.zeros_like(z)), z.shape[-1])
 
   def _finish(self, z, out, log_d):
-    new = jnp.where(self._mask, z, out)
+    """Keeps the masked elements; output and log-det at the broadcast batch shape."""
+    shape = jnp.broadcast_shapes(z.shape, out.shape, jnp.shape(log_d))
+    new = jnp.broadcast_to(jnp.where(self._mask, z, out), shape)
     log_d = jnp.where(self._mask, jnp.zeros_like(log_d), log_d)
-    return new, _utils.sum_last(jnp.broadcast_to(log_d, z.shape), self.event_ndims_in)
+    return new, _utils.sum_last(jnp.broadcast_to(log_d, shape), self.event_ndims_in)
 
   def forward_and_log_det(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     """x: [..., *event] -> (y [..., *event], log|det dy/dx| [...])."""

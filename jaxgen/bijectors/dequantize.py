@@ -12,6 +12,10 @@ log P(k) >= E_u log p(k + u). The bijector is the rescaling that lets a flow def
 
 so bits/dim = -log p(v) / (D log 2) with p the density in pixel space, as the papers report.
 In a sampling-direction chain (latent -> pixels) use `distrax.Inverse(Dequantize())`.
+
+The log-det is a float even for integer pixels (uint8, int32): in the input's dtype when
+that is floating (float64 stays float64), else the default float (float32 unless x64 is on),
+so integer and float pixels with the same values get the same log-det.
 """
 from __future__ import annotations
 
@@ -44,9 +48,11 @@ class Dequantize(distrax.Bijector):
     return self._num_bits
 
   def _log_det(self, x):
+    """-D b log 2 over the batch shape: in x's dtype if floating, else the default float."""
     size = math.prod(x.shape[x.ndim - self.event_ndims_in:])
+    dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.result_type(float)
     return jnp.full(x.shape[:x.ndim - self.event_ndims_in],
-                    -size * self._num_bits * math.log(2.0), x.dtype)
+                    -size * self._num_bits * math.log(2.0), dtype)
 
   def forward_and_log_det(self, v):
     """v: [..., *event] in [0, 2^b) -> (v / 2^b, -D b log 2)."""

@@ -27,6 +27,12 @@ the exact inverse for any autoregressive ordering, with no Python loop over dime
 The conditioner maps [..., D] (and a context) to [..., num_params * D], parameter p of
 element d at index p * D + d (the layout of `MADE(num_outputs_per_dim=num_params)`).
 The bijector trusts it to be autoregressive; `jaxgen.nn.masked` builds such masks.
+
+Batches of contexts: the bijector may add batch axes (as distrax's `MaskedCoupling`). The
+conditioner broadcasts the batch axes of z against those of the context, and outputs and
+log-dets take the broadcast batch shape: u [D] under a context batch [3, k] gives x [3, D]
+and a log-det [3]. The scan's carry is built at that broadcast shape (its first fixed-point
+step, taken before the scan, yields it), so the sequential pass broadcasts the same way.
 """
 from __future__ import annotations
 
@@ -51,7 +57,8 @@ class MaskedAutoregressive(_utils.Conditioned, distrax.Bijector):
     transformer: element-wise transformer (`transformers.Affine`, `RationalQuadratic`, ...).
     direction: 'maf' (density in one pass, sampling by a scan) or 'iaf' (sampling in one
       pass, density by a scan).
-    context: optional context passed to the conditioner.
+    context: optional context passed to the conditioner; a batch of contexts broadcasts
+      against the input's batch (outputs and log-dets have the broadcast batch shape).
   """
 
   def __init__(self, conditioner, transformer=None, direction: str = 'maf',
@@ -72,21 +79,34 @@ class MaskedAutoregressive(_utils.Conditioned, distrax.Bijector):
     """tau(.; h(z, c)): the element-wise bijector with parameters from z [..., D]."""
     return self._transformer_for(z, z.shape[-1])
 
+  @staticmethod
+  def _finish(z, out, ld):
+    """Output and log-det (summed over D) at the broadcast batch shape of z and h(z, c)."""
+    shape = jnp.broadcast_shapes(z.shape, out.shape, jnp.shape(ld))
+    return jnp.broadcast_to(out, shape), jnp.sum(jnp.broadcast_to(ld, shape), axis=-1)
+
   def _one_pass(self, z, inverse: bool):
     inner = self._inner(z)
     out, ld = inner.inverse_and_log_det(z) if inverse else inner.forward_and_log_det(z)
-    return out, jnp.sum(jnp.broadcast_to(ld, z.shape), axis=-1)
+    return self._finish(z, out, ld)
 
   def _scan_pass(self, target, inverse: bool):
-    """Solves z = tau^{+-1}(target; h(z)) by D fixed-point steps (a `lax.scan`)."""
-    def step(z, _):
-      inner = self._inner(z)
-      return (inner.inverse(target) if inverse else inner.forward(target)), None
+    """Solves z = tau^{+-1}(target; h(z)) by D fixed-point steps (a `lax.scan`).
 
-    z, _ = jax.lax.scan(step, jnp.zeros_like(target), None, length=target.shape[-1])
+    The first step, from z = 0, runs before the scan: its result has the broadcast batch
+    shape of the target and of the conditioner's output (a batch of contexts may add axes),
+    which makes it the scan's carry; the scan runs the remaining D - 1 steps.
+    """
+    def apply(z):
+      inner = self._inner(z)
+      return inner.inverse(target) if inverse else inner.forward(target)
+
+    z = apply(jnp.zeros_like(target))
+    z = jnp.broadcast_to(z, jnp.broadcast_shapes(z.shape, target.shape))
+    z, _ = jax.lax.scan(lambda z, _: (apply(z), None), z, None, length=target.shape[-1] - 1)
     inner = self._inner(z)
     _, ld = inner.inverse_and_log_det(target) if inverse else inner.forward_and_log_det(target)
-    return z, jnp.sum(jnp.broadcast_to(ld, target.shape), axis=-1)
+    return self._finish(z, z, ld)
 
   def forward_and_log_det(self, u: jax.Array):
     """u: [..., D] -> (x [..., D], log|det dx/du| [...]); one pass for IAF, a scan for MAF."""

@@ -20,6 +20,11 @@ forward maps a flat latent to the kept half [h', w', c' - c'/2]):
 
 The factored-out half is the first c'/2 channels. Nest levels to get L scales; the last
 level has `next_level=None` (its whole latent tensor is flattened).
+
+Batches of contexts: a level (or the next one) whose conditioners take a batch of contexts
+may add batch axes. The two halves are broadcast to a common batch before they are
+concatenated, so outputs and log-dets have the broadcast batch shape of the input and of
+every level's contexts: a latent [D] under contexts [3, k] gives an image [3, h, w, c].
 """
 from __future__ import annotations
 
@@ -28,6 +33,8 @@ import math
 import distrax
 import jax
 import jax.numpy as jnp
+
+from jaxgen.bijectors import _utils
 
 
 class MultiScale(distrax.Bijector):
@@ -42,6 +49,9 @@ class MultiScale(distrax.Bijector):
     latent_shape: [h', w', c'], the shape of `level.inverse` of an image. Inferred with
       `jax.eval_shape` at call time when omitted; pass it when the level's conditioners
       cannot be traced on their own (Flax submodules inside a parent's `__call__`).
+
+  Batch axes added by the levels (a batch of contexts in their conditioners) broadcast
+  against the input's batch: outputs and log-dets have the broadcast batch shape.
   """
 
   def __init__(self, level: distrax.Bijector, event_shape, next_level=None,
@@ -88,19 +98,41 @@ class MultiScale(distrax.Bijector):
     num_out = c // 2 if self._next is not None else c
     return latent, num_out, math.prod(latent[:-1]) * num_out
 
+  def latent_size(self, batch_shape=()) -> int | None:
+    """D, the number of latent dimensions of this level and the levels after it.
+
+    None when `next_level` is neither None nor a `MultiScale` (its size is its own to check).
+    """
+    _, _, n = self._split_sizes(batch_shape)
+    if self._next is None:
+      return n
+    if isinstance(self._next, MultiScale):
+      rest = self._next.latent_size(batch_shape)
+      return None if rest is None else n + rest
+    return None
+
+  def _check_latent(self, z: jax.Array, n: int) -> None:
+    """Raises a ValueError naming the shapes when z is not a latent of this level."""
+    size = self.latent_size(z.shape[:-1])
+    if size is not None and z.shape[-1] != size:
+      raise ValueError(f'MultiScale expected a latent of {size} dimensions ([..., {size}]) for '
+                       f'images of shape {self._event_shape}; got shape {tuple(z.shape)}.')
+    if size is None and z.shape[-1] <= n:
+      raise ValueError(f'MultiScale factors out {n} dimensions and passes the rest to '
+                       f'next_level; got a latent of shape {tuple(z.shape)}.')
+
   def forward_and_log_det(self, z: jax.Array):
     """z: [..., D] -> (x [..., h, w, c], log|det dx/dz| [...])."""
     self._check_forward_input_shape(z)
     batch = z.shape[:-1]
     (h, w, _), num_out, n = self._split_sizes(batch)
+    self._check_latent(z, n)
     z_out = z[..., :n].reshape(*batch, h, w, num_out)
     if self._next is None:
-      if z.shape[-1] != n:
-        raise ValueError(f'MultiScale expected a latent of {n} dimensions; got {z.shape[-1]}.')
       u, log_det = z_out, jnp.zeros(batch, z.dtype)
     else:
       kept, log_det = self._next.forward_and_log_det(z[..., n:])
-      u = jnp.concatenate([z_out, kept], axis=-1)
+      u = jnp.concatenate(_utils.broadcast_batch(3, z_out, kept), axis=-1)
     x, ld = self._level.forward_and_log_det(u)
     return x, log_det + ld
 
@@ -120,4 +152,4 @@ class MultiScale(distrax.Bijector):
     if self._next is None:
       return z_out, log_det
     z_rest, ld = self._next.inverse_and_log_det(u[..., num_out:])
-    return jnp.concatenate([z_out, z_rest], axis=-1), log_det + ld
+    return jnp.concatenate(_utils.broadcast_batch(1, z_out, z_rest), axis=-1), log_det + ld
