@@ -109,6 +109,9 @@ def logit(alpha: float = 0.05) -> Transform:
 def binarize_static_source(source: Source, seed: int) -> ArraySource:
   """Binarizes a whole split once: Bernoulli(x / 255) with a fixed seed."""
   data = source.get(np.arange(len(source)))
+  if 'image' not in data:
+    raise ValueError(f"binarize_static needs an 'image' feature; the data has "
+                     f'{sorted(data)}.')
   _check_levels(data['image'], 'binarize_static')
   rng = np.random.default_rng(seed)
   data['image'] = (rng.random(data['image'].shape) < data['image'] / 255.0).astype(np.float32)

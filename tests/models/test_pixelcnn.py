@@ -184,7 +184,7 @@ def test_bits_per_dim_is_the_nll_over_dims_and_ln2():
 
 def test_bad_inputs_raise_clear_errors():
   task, params, batch = make_task('gated', num_classes=10)
-  with pytest.raises(ValueError, match='image_shape'):
+  with pytest.raises(ValueError, match='data shape'):
     task.loss(params, {}, {'image': jnp.zeros((2, 5, 6, 1), jnp.int32), 'label': batch['label']},
               None)
   with pytest.raises(ValueError, match='float'):

@@ -198,7 +198,7 @@ def test_tiny_config_learns_real_speech(tmp_path):
   config.progress = False
   final = experiments.train_and_evaluate(config, str(tmp_path))
   assert final['eval/nll'] < 3.3, final
-  assert 'spectrum_l1_db' in final
+  assert 'final/spectrum_l1_db' in final
   with wave.open(str(tmp_path / 'samples' / 'final.wav')) as f:
     assert f.getframerate() == 8000
     assert f.getnframes() == config.num_samples * config.model.sample_length
