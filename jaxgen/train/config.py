@@ -10,7 +10,7 @@ import ml_collections
 def base_config() -> ml_collections.ConfigDict:
   """Defaults of the trainer. Experiments override what they need.
 
-  task            the model family (`jaxgen.models.FAMILIES`).
+  task            the model family (`jaxgen.experiments.FAMILIES`).
   seed            the run's root key; per-step keys are fold_in(key, step).
   num_steps       training updates.
   log_every       steps between training-metric lines.
