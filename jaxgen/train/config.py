@@ -162,7 +162,7 @@ def _coerce(key: str, text: str, current):
   """The value of `--set key=text` for a field whose value is `current`; raises a ValueError
   naming the key, the value and the type expected when `text` is not of that type."""
   parsed = _parse(text)
-  if current is None:
+  if current is None or parsed is None:
     return parsed
   want = type(current)
   if isinstance(current, bool):
