@@ -45,7 +45,8 @@ def distributed_settings(coordinator_address: str | None = None,
     process_id: this process's index in [0, num_processes).
     environ: the environment to read (default `os.environ`).
   Returns:
-    {'coordinator_address', 'num_processes', 'process_id'} when any is given, else None.
+    {'coordinator_address', 'num_processes', 'process_id'} when any is given, else None
+    (in a SLURM / Open MPI / Cloud TPU environment, only those given: JAX finds the rest).
   Raises:
     ValueError: for a setting that is missing while others are given, not an integer, out of
       range, or a coordinator that is not HOST:PORT; the message names where it came from.
@@ -61,6 +62,10 @@ def distributed_settings(coordinator_address: str | None = None,
   if all(v is None for v in given.values()):
     return None
   missing = [f'{_FLAGS[k]} (or ${ours})' for k, ours, _ in ENV_VARS if given[k] is None]
+  if missing and any(v in environ for v in CLUSTER_VARS):
+    # A cluster JAX knows fills in the rest (e.g. SLURM's process count and id).
+    return {k: (v if k == 'coordinator_address' else _int(v, source[k]))
+            for k, v in given.items() if v is not None}
   if missing:
     have = ', '.join(f'{source[k]}={given[k]}' for k in given if given[k] is not None)
     raise ValueError(f'A multi-process run needs a coordinator, a process count and a process '
@@ -100,7 +105,7 @@ def initialize_distributed(coordinator_address: str | None = None,
     if not any(v in os.environ for v in CLUSTER_VARS):
       return False
     kwargs = {}
-  elif settings['num_processes'] == 1:
+  elif settings.get('num_processes') == 1:
     return False
   else:
     kwargs = dict(settings)
