@@ -4,7 +4,7 @@ The trainer runs one program over a `jax.sharding.Mesh` with a `data` axis (the 
 the batch is split along its first axis over `data`; parameters and optimiser state are
 replicated, or, with `sharding.fsdp`, each large array is split along its largest axis that
 the mesh divides (FSDP-style; XLA inserts the all-gathers). The same code runs on 1 and N
-devices and on several hosts (start with `initialize_distributed()`).
+devices and on several hosts (start with `jaxgen.parallel.initialize_distributed()`).
 """
 from __future__ import annotations
 
@@ -17,23 +17,6 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 DATA = 'data'
-
-
-def initialize_distributed() -> None:
-  """Starts a multi-process run (a no-op for one process).
-
-  Call it before anything touches devices, on every host of a multi-host TPU or GPU job;
-  `jax.distributed.initialize()` reads the cluster's environment.
-  """
-  if jax.process_count() == 1 and not _cluster_env():
-    return
-  jax.distributed.initialize()
-
-
-def _cluster_env() -> bool:
-  import os  # pylint: disable=g-import-not-at-top
-  return any(k in os.environ for k in ('JAX_COORDINATOR_ADDRESS', 'SLURM_JOB_ID',
-                                       'TPU_WORKER_HOSTNAMES', 'OMPI_COMM_WORLD_SIZE'))
 
 
 def make_mesh(config: ml_collections.ConfigDict | None = None,

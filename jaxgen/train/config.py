@@ -1,10 +1,12 @@
-"""The base experiment config every experiment starts from, and `--set` overrides."""
+"""The base experiment config every experiment starts from, `--set` overrides, validation."""
 from __future__ import annotations
 
 import ast
+import math
 import os
 
 import ml_collections
+import numpy as np
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -148,12 +150,62 @@ def _parse(value: str):
     return value
 
 
+_TYPE_NAMES = {bool: 'a boolean (True or False)', int: 'an integer', float: 'a number',
+               str: 'a string', list: 'a list', tuple: 'a tuple'}
+
+
+def _type_name(t) -> str:
+  return _TYPE_NAMES.get(t, t.__name__)
+
+
+def _coerce(key: str, text: str, current):
+  """The value of `--set key=text` for a field whose value is `current`; raises a ValueError
+  naming the key, the value and the type expected when `text` is not of that type."""
+  parsed = _parse(text)
+  if current is None or parsed is None:
+    return parsed
+  want = type(current)
+  if isinstance(current, bool):
+    if isinstance(parsed, str) and parsed.strip().lower() in ('true', 'false'):
+      return parsed.strip().lower() == 'true'
+    ok = isinstance(parsed, bool)
+  elif isinstance(current, int):
+    if isinstance(parsed, float) and parsed.is_integer() and math.isfinite(parsed):
+      parsed = int(parsed)
+    ok = isinstance(parsed, int) and not isinstance(parsed, bool)
+  elif isinstance(current, float):
+    if isinstance(parsed, str):
+      try:          # 'nan' and 'inf' parse here; validate_config judges their range.
+        parsed = float(parsed)
+      except ValueError:
+        pass
+    ok = isinstance(parsed, (int, float)) and not isinstance(parsed, bool)
+    parsed = float(parsed) if ok else parsed
+  elif isinstance(current, str):
+    return text if not isinstance(parsed, str) else parsed
+  elif isinstance(current, (list, tuple)):
+    ok = isinstance(parsed, (list, tuple))
+    parsed = type(current)(parsed) if ok else parsed
+  else:
+    return parsed
+  if not ok:
+    raise ValueError(f'--set {key}={text}: expected {_type_name(want)} '
+                     f'(it is {current!r} now), got {text!r}.')
+  return parsed
+
+
 def apply_overrides(config: ml_collections.ConfigDict, overrides) -> ml_collections.ConfigDict:
-  """Applies `key.sub=value` strings; unknown keys raise a ValueError listing valid ones."""
+  """Applies `key.sub=value` strings.
+
+  Raises:
+    ValueError: for an unknown key (listing the valid ones there), an item without '=', or a
+      value that is not of the key's type (naming the key, the value and the type expected).
+  """
   for item in overrides or []:
     if '=' not in item:
       raise ValueError(f'Override {item!r} is not of the form key=value.')
     key, value = item.split('=', 1)
+    key = key.strip()
     node, parts = config, key.split('.')
     for i, part in enumerate(parts):
       if not isinstance(node, ml_collections.ConfigDict) or part not in node:
@@ -163,15 +215,121 @@ def apply_overrides(config: ml_collections.ConfigDict, overrides) -> ml_collecti
                          f'Valid keys there: {", ".join(valid)}.')
       if i < len(parts) - 1:
         node = node[part]
-    parsed = _parse(value)
     current = node[parts[-1]]
-    if isinstance(current, float) and isinstance(parsed, int):
-      parsed = float(parsed)
-    if isinstance(current, (list, tuple)) and isinstance(parsed, (list, tuple)):
-      parsed = type(current)(parsed)
+    if isinstance(current, ml_collections.ConfigDict):
+      raise ValueError(f'--set {key}={value}: {key} is a group of settings; set one of its '
+                       f'keys instead: {", ".join(f"{key}.{k}" for k in sorted(current))}.')
+    parsed = _coerce(key, value, current)
     with config.unlocked() if hasattr(config, 'unlocked') else _null():
-      node[parts[-1]] = parsed
+      try:
+        node[parts[-1]] = parsed
+      except TypeError:
+        raise ValueError(f'--set {key}={value}: expected {_type_name(type(current))} '
+                         f'(it is {current!r} now).') from None
   return config
+
+
+def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Checks a finished config's types and ranges once, before anything is built or written.
+
+  Checked: num_steps >= 1; log_every, eval_every, checkpoint_every, num_samples >= 0;
+  keep_checkpoints >= 1; an integer seed; data batch sizes >= 1 and a dataset name; every
+  optimiser (`optimizer` and any group under it that has a `learning_rate`, e.g. a GAN's
+  `optimizer.generator`): a known name and schedule (`jaxgen.train.optim`), a finite positive
+  learning rate, warmup_steps >= 0, b1 and b2 in [0, 1), finite eps > 0, finite weight_decay
+  and grad_clip_norm >= 0; mesh.data -1 or >= 1. The model's own keys are its family's to check.
+
+  Returns:
+    `config`, unchanged.
+  Raises:
+    ValueError: one line naming every key that is wrong, its value and what is expected.
+  """
+  from jaxgen.train import optim  # pylint: disable=g-import-not-at-top
+  problems = []
+
+  def get(key):
+    node = config
+    for part in key.split('.'):
+      if not isinstance(node, (ml_collections.ConfigDict, dict)) or part not in node:
+        return _MISSING
+      node = node[part]
+    return node
+
+  def check(key, kind, lo=None, hi=None, lo_open=False, hi_open=False, optional=False,
+            choices=None):
+    value = get(key)
+    if value is _MISSING or (optional and value is None):
+      return
+    if kind is int:
+      ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+      expected = 'an integer'
+    elif kind is float:
+      ok = (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+            and math.isfinite(float(value)))
+      expected = 'a finite number'
+    elif kind is bool:
+      ok, expected = isinstance(value, (bool, np.bool_)), 'True or False'
+    else:
+      ok, expected = isinstance(value, str) and bool(value), 'a non-empty string'
+    if ok and choices is not None and value not in choices:
+      ok, expected = False, f'one of {", ".join(map(repr, choices))}'
+    if ok and lo is not None and (value <= lo if lo_open else value < lo):
+      ok = False
+    if ok and hi is not None and (value >= hi if hi_open else value > hi):
+      ok = False
+    if not ok:
+      if kind in (int, float) and (lo is not None or hi is not None):
+        bounds = []
+        if lo is not None:
+          bounds.append(f'{">" if lo_open else ">="} {lo}')
+        if hi is not None:
+          bounds.append(f'{"<" if hi_open else "<="} {hi}')
+        expected += ' ' + ' and '.join(bounds)
+      problems.append(f'{key}={value!r} (expected {expected})')
+
+  check('num_steps', int, lo=1)
+  for key in ('log_every', 'eval_every', 'checkpoint_every', 'num_samples'):
+    check(key, int, lo=0)
+  check('keep_checkpoints', int, lo=1, optional=True)
+  check('seed', int)
+  check('progress', bool)
+  check('data.name', str)
+  check('data.batch_size', int, lo=1)
+  check('data.eval_batch_size', int, lo=1)
+  check('data.logit_alpha', float, lo=0, hi=0.5, hi_open=True)
+  check('data.validation_fraction', float, lo=0, hi=1, hi_open=True)
+  check('mesh.data', int, lo=-1)
+  if get('mesh.data') == 0:
+    problems.append('mesh.data=0 (expected -1 for all devices, or a device count >= 1)')
+  check('sharding.fsdp', bool)
+  check('sharding.min_size', int, lo=0)
+  opt = get('optimizer')
+  groups = []
+  if isinstance(opt, (ml_collections.ConfigDict, dict)):
+    groups.append('optimizer')
+    groups += [f'optimizer.{k}' for k, v in opt.items()
+               if isinstance(v, (ml_collections.ConfigDict, dict)) and 'learning_rate' in v]
+  for g in groups:
+    check(f'{g}.name', str, choices=optim.OPTIMIZERS)
+    check(f'{g}.schedule', str, choices=optim.SCHEDULES)
+    check(f'{g}.learning_rate', float, lo=0, lo_open=True)
+    check(f'{g}.warmup_steps', int, lo=0)
+    for b in ('b1', 'b2', 'momentum'):
+      check(f'{g}.{b}', float, lo=0, hi=1, hi_open=True, optional=True)
+    check(f'{g}.eps', float, lo=0, lo_open=True)
+    for key in ('weight_decay', 'grad_clip_norm'):
+      check(f'{g}.{key}', float, lo=0, optional=True)
+    check(f'{g}.final_lr_fraction', float, lo=0, hi=1)
+    check(f'{g}.decay_steps', int, lo=1)
+    check(f'{g}.decay_rate', float, lo=0, lo_open=True)
+  if problems:
+    name = config.get('experiment', '') if hasattr(config, 'get') else ''
+    raise ValueError(f'Invalid config{f" of {name}" if name else ""}: ' + '; '.join(problems)
+                     + '.')
+  return config
+
+
+_MISSING = object()
 
 
 class _null:
