@@ -291,7 +291,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, task: Ta
   sync_each_step = (exp.mesh.devices.flat[0].platform == 'cpu' and exp.mesh.devices.size > 1)
   t0, compile_time = time.time(), None
   try:
-    for step in range(start, total if selection is None or not selection.stopped else start):
+    # A run that stopped early (its last checkpoint says so) only has its final report left.
+    end = start if selection is not None and selection.stopped else total
+    for step in range(start, end):
       batch = parallel.put_batch(exp.train_data.batch(step), exp.mesh)
       state, metrics = train_step(state, batch, exp.keys['train'])
       s = step + 1
