@@ -217,3 +217,22 @@ def test_cli_checkpoint_selects_best_latest_or_a_step(tmp_path, capsys, curve_ex
   # sample: CurveTask draws none, but the checkpoint is resolved the same way.
   assert cli.main(['sample'] + args + ['--checkpoint', 'best']) == 0
   assert cli.main(['sample'] + args + ['--checkpoint', '5']) == 2
+
+
+def test_a_real_family_selects_and_reports_both_steps(tmp_path, capsys):
+  """made_mnist:tiny with selection turned on from the command line, end to end."""
+  wd = str(tmp_path / 'made')
+  sets = ['num_steps=6', 'eval_every=2', 'checkpoint_every=2', 'keep_checkpoints=1',
+          'progress=False', 'num_samples=0', 'model.hidden_sizes=(16,)',
+          'data.validation_fraction=0.1', 'select_metric=nll', 'patience=2']
+  args = ['made_mnist:tiny', '--workdir', wd] + [a for s in sets for a in ('--set', s)]
+  assert cli.main(['train'] + args) == 0
+  final = _json_out(capsys)
+  val = {r['step']: r['nll'] for r in train.metrics.read_metrics(wd, 'validation')}
+  assert sorted(val) == [2, 4, 6]
+  assert final['best/step'] == min(val, key=val.get)
+  assert final['best/validation/nll'] == pytest.approx(val[final['best/step']])
+  assert cli.main(['eval'] + args + ['--checkpoint', 'best']) == 0
+  out = _json_out(capsys)
+  assert out['step'] == final['best/step'] and out['checkpoint'] == 'best'
+  assert out['eval/nll'] == pytest.approx(final['best/eval/nll'], rel=1e-6)
