@@ -17,6 +17,7 @@ Default run (measured): 3,000 steps, 1.92 bits/dim on the mnist5k test split (2.
 1,143 s on a 2-core CPU shared with other jobs.
 """
 from jaxgen.models.flows import configs
+from jaxgen.train.config import set_selection
 
 
 def tiny(c):
@@ -26,6 +27,15 @@ def tiny(c):
   c.num_samples = 16
 
 
+def paper(c):
+  configs.paper_image(c)
+  configs.early_stopping(c, eval_every=500, patience=6)
+
+
 def get_config(variant: str = ''):
   c = configs.image_config('maf', 'mnist5k')
-  return configs.apply_variant(c, variant, 'maf_mnist', tiny, configs.paper_image)
+  configs.early_stopping(c, eval_every=250, patience=4)
+  c = configs.apply_variant(c, variant, 'maf_mnist', tiny, paper)
+  if variant and configs.parse_variant(variant, 'maf_mnist').tiny:
+    set_selection(c, '', validation_fraction=0.0)     # the tests' size: all of train
+  return c

@@ -2,8 +2,8 @@
 
   jaxgen train EXPERIMENT[:VARIANT] [--workdir DIR] [--set key=value ...]
                [--coordinator HOST:PORT --num-processes N --process-id I]
-  jaxgen eval EXPERIMENT[:VARIANT] --workdir DIR [--set ...]
-  jaxgen sample EXPERIMENT[:VARIANT] --workdir DIR [--num N] [--seed S] [--set ...]
+  jaxgen eval EXPERIMENT[:VARIANT] --workdir DIR [--checkpoint best|latest|STEP] [--set ...]
+  jaxgen sample EXPERIMENT[:VARIANT] --workdir DIR [--checkpoint ...] [--num N] [--seed S]
   jaxgen list
 
 `train` resumes from the latest checkpoint in the work directory. Bad input (an unknown name or
@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
                    help='work directory (default: workdirs/<experiment>)')
     s.add_argument('--set', dest='overrides', action='append', default=[],
                    metavar='KEY=VALUE', help='override a config value, e.g. num_steps=100')
+    if name != 'train':
+      s.add_argument('--checkpoint', default='latest', metavar='best|latest|STEP',
+                     help="which checkpoint: 'latest' (default), 'best' (the best on the "
+                          'validation split, with model selection) or a step')
     if name == 'sample':
       s.add_argument('--num', type=int, default=None, help='number of samples (>= 1)')
       s.add_argument('--seed', type=int, default=0)
@@ -219,9 +223,10 @@ def main(argv=None) -> int:
       if args.command == 'train':
         result = experiments.train_and_evaluate(config, workdir)
       elif args.command == 'eval':
-        result = experiments.evaluate(config, workdir)
+        result = experiments.evaluate(config, workdir, checkpoint=args.checkpoint)
       else:
-        path = experiments.sample(config, workdir, num=args.num, seed=args.seed)
+        path = experiments.sample(config, workdir, num=args.num, seed=args.seed,
+                                  checkpoint=args.checkpoint)
         result = {'samples': path}
   except train.NonFiniteLossError as e:
     return _fail(e, EXIT_NONFINITE)

@@ -98,22 +98,29 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, **kwargs
   return train.train_and_evaluate(config, workdir, task_factory(config), **kwargs)
 
 
-def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
-  """`jaxgen.train.evaluate` with the task of `config.task`."""
+def evaluate(config: ml_collections.ConfigDict, workdir: str, checkpoint=None) -> dict:
+  """`jaxgen.train.evaluate` with the task of `config.task`.
+
+  `checkpoint`: 'latest' (default), 'best' (model selection's best) or a step.
+  """
   from jaxgen import train  # pylint: disable=g-import-not-at-top
-  return train.evaluate(config, workdir, task_factory(config))
+  return train.evaluate(config, workdir, task_factory(config), checkpoint=checkpoint)
 
 
 def sample(config: ml_collections.ConfigDict, workdir: str, **kwargs):
-  """`jaxgen.train.sample` with the task of `config.task`."""
+  """`jaxgen.train.sample` with the task of `config.task` (`num`, `seed`, `checkpoint`)."""
   from jaxgen import train  # pylint: disable=g-import-not-at-top
   return train.sample(config, workdir, task_factory(config), **kwargs)
 
 
-def load_state(config: ml_collections.ConfigDict, workdir: str, step: int | None = None):
-  """`jaxgen.train.load_state` with the task of `config.task`: (Experiment, TrainState)."""
+def load_state(config: ml_collections.ConfigDict, workdir: str, step: int | None = None,
+               checkpoint=None):
+  """`jaxgen.train.load_state` with the task of `config.task`: (Experiment, TrainState).
+
+  `checkpoint`: 'latest' (default), 'best' or a step; `step` is the same as a step there.
+  """
   from jaxgen import train  # pylint: disable=g-import-not-at-top
-  return train.load_state(config, workdir, task_factory(config), step)
+  return train.load_state(config, workdir, task_factory(config), step, checkpoint)
 
 
 def build(config: ml_collections.ConfigDict):

@@ -4,6 +4,15 @@ Each checkpoint is a step folder under `workdir/checkpoints` holding the state (
 restored straight into its shardings) and a small JSON of metadata. Orbax writes into a
 temporary folder and renames it when complete, so an interrupted save never replaces a good
 checkpoint; `max_to_keep` bounds the disk used.
+
+With model selection (`jaxgen.train.selection`) a second Checkpointer keeps the best
+checkpoints in `workdir/checkpoints_best` (`BEST_DIR`), with `max_to_keep=None`: the rolling
+policy of `workdir/checkpoints` never sees them, and the trainer deletes an old best itself
+once no surviving rolling checkpoint's metadata names it (orbax's `best_fn` / `best_mode`
+options do not fit: in the rolling manager they would delete the latest checkpoint a resume
+needs whenever it is not among the best, and in a separate one they would delete the previous
+best at the moment a new one is saved, before the rolling checkpoint that names the new best
+is complete).
 """
 from __future__ import annotations
 
@@ -15,10 +24,13 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 
+BEST_DIR = 'checkpoints_best'
+
+
 class Checkpointer:
   """A thin wrapper over `ocp.CheckpointManager` for a TrainState."""
 
-  def __init__(self, directory: str, max_to_keep: int = 2, async_save: bool = True):
+  def __init__(self, directory: str, max_to_keep: int | None = 2, async_save: bool = True):
     self.directory = os.path.abspath(directory)
     options = ocp.CheckpointManagerOptions(
         max_to_keep=max_to_keep, create=True, enable_async_checkpointing=async_save)
@@ -49,6 +61,20 @@ class Checkpointer:
     restored = self._manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()))
     return restored['state'], dict(restored['meta'] or {})
+
+  def restore_meta(self, step: int | None = None) -> dict:
+    """The metadata JSON of `step` (default: the latest) alone, without the state."""
+    step = self.latest_step() if step is None else step
+    if step is None:
+      return {}
+    restored = self._manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+    return dict(restored['meta'] or {})
+
+  def delete(self, step: int) -> None:
+    """Deletes the checkpoint of `step` (after any save in flight has finished)."""
+    self._manager.wait_until_finished()
+    if step in self._manager.all_steps():
+      self._manager.delete(step)
 
   def wait(self) -> None:
     self._manager.wait_until_finished()

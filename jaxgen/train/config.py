@@ -16,10 +16,19 @@ def base_config() -> ml_collections.ConfigDict:
   seed            the run's root key; per-step keys are fold_in(key, step).
   num_steps       training updates.
   log_every       steps between training-metric lines.
-  eval_every      steps between test-set evaluations (and sample grids).
+  eval_every      steps between evaluations (and sample grids): on the validation split
+                  (also at the last step) when data.validation_fraction > 0, else on test.
+  select_metric   model selection: the validation metric to select on ('' : none; e.g.
+                  'nll', 'bits_per_dim'). On only with data.validation_fraction > 0: the
+                  best evaluation is kept in checkpoints_best/ and tested at the end
+                  (`jaxgen.train.selection`).
+  select_mode     'min' or 'max': which way select_metric improves.
+  patience        early stopping: stop after this many evaluations without improvement
+                  (0: never); min_delta the least change that counts as one.
   checkpoint_every steps between orbax checkpoints; keep_checkpoints how many to keep.
   num_samples     samples drawn at each evaluation and at the end.
-  data            dataset name, batch sizes, preprocessing (`jaxgen.data.make_batchers`).
+  data            dataset name, batch sizes, preprocessing, validation_fraction (of train
+                  carved out as the validation split) (`jaxgen.data.make_batchers`).
   optimizer       see `jaxgen.train.optim.make_optimizer`.
   mesh.data       devices on the `data` axis (-1: all; default from $JAXGEN_MESH_DATA).
   sharding.fsdp   shard parameters and optimiser state over `data` (FSDP-style).
@@ -33,11 +42,15 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval_every = 500
   c.checkpoint_every = 500
   c.keep_checkpoints = 2
+  c.select_metric = ''
+  c.select_mode = 'min'
+  c.patience = 0
+  c.min_delta = 0.0
   c.num_samples = 64
   c.progress = True
   c.data = ml_collections.ConfigDict(dict(
       name='mnist5k', batch_size=64, eval_batch_size=200, preprocess=[], logit_alpha=0.05,
-      kwargs={}))
+      kwargs={}, validation_fraction=0.0, validation_seed=0))
   c.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-3, schedule='constant', warmup_steps=0, b1=0.9, b2=0.999,
       eps=1e-8, weight_decay=0.0, grad_clip_norm=0.0))
@@ -140,6 +153,20 @@ def set_schedule(c: ml_collections.ConfigDict, num_steps: int, log_every: int | 
                      ('checkpoint_every', checkpoint_every), ('num_samples', num_samples)):
     if value is not None:
       c[key] = value
+  return c
+
+
+def set_selection(c: ml_collections.ConfigDict, metric: str, mode: str = 'min',
+                  eval_every: int | None = None, patience: int = 0, min_delta: float = 0.0,
+                  validation_fraction: float = 0.1) -> ml_collections.ConfigDict:
+  """Turns on model selection: `validation_fraction` of train held out, evaluated every
+  `eval_every` steps (None keeps it), the best by `metric` ('min'/'max') kept and tested,
+  and early stopping after `patience` evaluations without improvement (0: none)."""
+  c.data.validation_fraction = validation_fraction
+  c.select_metric, c.select_mode = metric, mode
+  c.patience, c.min_delta = patience, min_delta
+  if eval_every is not None:
+    c.eval_every = eval_every
   return c
 
 
