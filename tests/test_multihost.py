@@ -98,8 +98,6 @@ def test_two_processes_through_the_cli_match_one(runs):
   assert os.listdir(shared / 'checkpoints') and (shared / 'samples' / 'final.png').exists()
 
 
-@pytest.mark.xfail(strict=True, reason='jaxgen/train/loop.py still writes metrics from every '
-                   'process (process-0-only writing is issue 11, a loop.py change)')
 def test_only_process_0_writes_metrics(runs):
   _, _, shared, single = runs
   lines = lambda d: len((d / 'metrics.jsonl').read_text().splitlines())

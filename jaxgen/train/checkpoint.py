@@ -62,6 +62,45 @@ class Checkpointer:
         state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()))
     return restored['state'], dict(restored['meta'] or {})
 
+  def restore_intact(self, abstract_state: Any, strict: bool = False):
+    """(state, meta, damaged) from the newest checkpoint that restores; None if none exist.
+
+    A checkpoint that fails to restore (a truncated array file, a missing manifest or
+    metadata) is reported in `damaged` as 'step N: reason' and moved aside to
+    `<directory>_damaged/N` (kept, never deleted), and the next newest is tried.
+
+    Raises:
+      ValueError: with `strict`, at the first damaged checkpoint; or when checkpoints exist
+        but none restores (most likely another config's: then nothing is moved).
+    """
+    steps = sorted(self.all_steps(), reverse=True)
+    if not steps:
+      return None
+    failures = []
+    for step in steps:
+      try:
+        state, meta = self.restore(abstract_state, step)
+      except Exception as e:  # orbax raises many types for damaged or mismatched files
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        failures.append((step, reason))
+        if strict:
+          raise ValueError(f'Checkpoint step {step} in {self.directory} is damaged ({reason}); '
+                           'strict_checkpoints is set, so training stops.') from None
+        continue
+      for bad, _ in failures:
+        self._move_aside(bad)
+      return state, meta, [f'step {b}: {r}' for b, r in failures]
+    step, reason = failures[0]
+    raise ValueError(f'No checkpoint in {self.directory} restores into this config (latest, '
+                     f'step {step}: {reason}). If the config changed, train it in another '
+                     '--workdir.')
+
+  def _move_aside(self, step: int) -> None:
+    target = f'{self.directory}_damaged'
+    os.makedirs(target, exist_ok=True)
+    os.replace(os.path.join(self.directory, str(step)), os.path.join(target, str(step)))
+    self._manager.reload()
+
   def restore_meta(self, step: int | None = None) -> dict:
     """The metadata JSON of `step` (default: the latest) alone, without the state."""
     step = self.latest_step() if step is None else step

@@ -26,6 +26,9 @@ def base_config() -> ml_collections.ConfigDict:
   patience        early stopping: stop after this many evaluations without improvement
                   (0: never); min_delta the least change that counts as one.
   checkpoint_every steps between orbax checkpoints; keep_checkpoints how many to keep.
+  strict_checkpoints  stop at a damaged latest checkpoint instead of resuming from the newest
+                  intact one (which is the default; damaged ones are moved to
+                  checkpoints_damaged/).
   num_samples     samples drawn at each evaluation and at the end.
   data            dataset name, batch sizes, preprocessing, validation_fraction (of train
                   carved out as the validation split) (`jaxgen.data.make_batchers`).
@@ -42,6 +45,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval_every = 500
   c.checkpoint_every = 500
   c.keep_checkpoints = 2
+  c.strict_checkpoints = False
   c.select_metric = ''
   c.select_mode = 'min'
   c.patience = 0

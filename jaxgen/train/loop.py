@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import time
 from typing import Any, Callable
 
@@ -37,6 +38,7 @@ import numpy as np
 from jaxgen import data as data_lib
 from jaxgen import parallel
 from jaxgen.train import artifacts
+from jaxgen.train import workdir as workdir_lib
 from jaxgen.train.checkpoint import BEST_DIR, Checkpointer
 from jaxgen.train.metrics import MetricWriter, Progress, finalize_metrics, is_weighted
 from jaxgen.train.selection import Selection
@@ -176,7 +178,7 @@ def write_samples(exp: Experiment, state: TrainState, workdir: str, tag: str) ->
     return None
   samples = exp.task.sample(state.params, state.extra,
                             jax.random.fold_in(exp.keys['sample'], state.step), num)
-  if samples is None:
+  if samples is None or jax.process_index() != 0:
     return None
   task = exp.task
   if task.sample_kind != 'text':
@@ -193,9 +195,28 @@ def finalize(exp: Experiment, state: TrainState, workdir: str) -> dict:
 
 
 def _restore_or_init(exp: Experiment, ckpt: Checkpointer) -> tuple[TrainState, dict]:
-  if ckpt.latest_step() is not None:
-    return ckpt.restore(exp.abstract_state)
-  return exp.init(), {}
+  """The newest intact checkpoint's state (damaged ones are reported and set aside), or a
+  fresh state when there is none. `config.strict_checkpoints` stops at a damaged one."""
+  restored = ckpt.restore_intact(exp.abstract_state,
+                                 strict=bool(exp.config.get('strict_checkpoints', False)))
+  if restored is None:
+    return exp.init(), {}
+  state, meta, damaged = restored
+  for line in damaged:
+    print(f'jaxgen: warning: damaged checkpoint {line}; moved to {ckpt.directory}_damaged/, '
+          f'resuming from step {int(jax.device_get(state.step))}.', file=sys.stderr)
+  return state, meta
+
+
+class _NoMetrics:
+  """What processes other than 0 write instead of metrics: nothing (values are returned)."""
+
+  def write(self, step, metrics, split='train'):
+    del step, split
+    return {k: float(np.asarray(v).mean()) for k, v in metrics.items()}
+
+  def close(self):
+    pass
 
 
 def _test_report(exp: Experiment, state: TrainState, workdir: str, eval_step) -> dict:
@@ -240,18 +261,39 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, task: Ta
     `best/validation/<select_metric>`, and `stopped_early` (whether patience ran out at
     `step` before `num_steps`).
   """
+  exp = build(config, task)       # a config that does not build touches nothing
+  primary = jax.process_index() == 0
+  config_json = config.to_json_best_effort(indent=2)
+  if os.path.isdir(os.path.join(workdir, 'checkpoints')):
+    workdir_lib.check_config(workdir, config_json)
   os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, 'config.json'), 'w', encoding='utf-8') as f:
-    f.write(config.to_json_best_effort(indent=2))
-  exp = build(config, task)
+  lock = workdir_lib.WorkdirLock(workdir) if primary else None
+  if lock is not None:
+    lock.acquire()
+  try:
+    return _train(exp, config, workdir, stop_after, primary, config_json)
+  finally:
+    if lock is not None:
+      lock.release()
+
+
+def _train(exp: Experiment, config, workdir: str, stop_after, primary: bool, config_json: str):
+  """`train_and_evaluate` once the work directory is locked and the config accepted."""
   ckpt = Checkpointer(os.path.join(workdir, 'checkpoints'), config.get('keep_checkpoints', 2),
                       async_save=config.get('async_checkpointing', True))
-  writer = MetricWriter(workdir)
+  try:
+    state, meta = _restore_or_init(exp, ckpt)
+  except BaseException:
+    ckpt.close()
+    raise
+  if primary:    # written once the config is accepted and its checkpoints restore
+    with open(os.path.join(workdir, 'config.json'), 'w', encoding='utf-8') as f:
+      f.write(config_json)
+  writer = MetricWriter(workdir) if primary else _NoMetrics()
   selection = Selection.from_config(config, exp.validation_data is not None)
   best_ckpt = (Checkpointer(os.path.join(workdir, BEST_DIR), None,
                             async_save=config.get('async_checkpointing', True))
                if selection is not None else None)
-  state, meta = _restore_or_init(exp, ckpt)
   start = int(jax.device_get(state.step))
   if selection is not None:
     selection.load_state_dict(meta.get('selection'))
@@ -262,7 +304,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, task: Ta
         best_ckpt.delete(s)
   train_step, eval_step = make_train_step(exp), make_eval_step(exp)
   total = config.num_steps
-  progress = Progress(start, total, enabled=config.get('progress', True))
+  progress = Progress(start, total, enabled=config.get('progress', True) and primary)
   log_every = max(config.get('log_every', 50), 1)
   eval_every = config.get('eval_every', 0)
   ckpt_every = config.get('checkpoint_every', 0)
@@ -356,8 +398,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, task: Ta
                                   if steps_run > 1 else float('nan'))
     final['compile_time_s'] = compile_time if compile_time is not None else float('nan')
     final['step'] = last
-    with open(os.path.join(workdir, 'final_metrics.json'), 'w', encoding='utf-8') as f:
-      json.dump(final, f, indent=2)
+    if primary:
+      with open(os.path.join(workdir, 'final_metrics.json'), 'w', encoding='utf-8') as f:
+        json.dump(final, f, indent=2)
     return final
   finally:
     progress.close()

@@ -165,8 +165,9 @@ class WaveNetTask(Task):
       out['vocoder_mel_l1'] = float(np.mean(np.abs(np.asarray(self.mel_of(audio)) -
                                                    np.asarray(self.mel_of(real)))))
     from jaxgen.train import artifacts  # pylint: disable=g-import-not-at-top
-    artifacts.save_wav(real, os.path.join(workdir, 'samples', 'heldout_real.wav'),
-                       self.sample_rate)
+    if workdir and jax.process_index() == 0:
+      artifacts.save_wav(real, os.path.join(workdir, 'samples', 'heldout_real.wav'),
+                         self.sample_rate)
     return out
 
 
