@@ -232,6 +232,10 @@ def main(argv=None) -> int:
     return _fail(e, EXIT_NONFINITE)
   except (ValueError, FileNotFoundError) as e:
     return _fail(e)
+  except OSError as e:    # a full disk, a file system gone read-only, ...
+    return _fail(f'{e.strerror or e} while writing {e.filename or workdir}: free space (or fix '
+                 'the file system) and rerun; training resumes from the last checkpoint, '
+                 'which is kept.', EXIT_ERROR)
   print(json.dumps(result, indent=2, default=str))
   if args.command != 'sample':
     print(f'Work directory: {os.path.abspath(workdir)}')

@@ -112,3 +112,26 @@ def test_eval_reads_a_run_it_does_not_lock(trained):
   config.model.hidden_sizes = (16,)
   config.mesh.data = 1
   assert experiments.evaluate(config, trained)['step'] == 4
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_and_the_last_checkpoint_survives(
+    trained, tmp_path, capsys, monkeypatch):
+  import errno  # pylint: disable=g-import-not-at-top
+  from jaxgen.train import checkpoint  # pylint: disable=g-import-not-at-top
+  wd = _copy(trained, str(tmp_path / 'run'))
+  real_save = checkpoint.Checkpointer.save
+
+  def full(self, step, state, meta=None):
+    if step > 4:
+      raise OSError(errno.ENOSPC, 'No space left on device', os.path.join(self.directory, '6'))
+    return real_save(self, step, state, meta)
+
+  monkeypatch.setattr(checkpoint.Checkpointer, 'save', full)
+  capsys.readouterr()
+  assert cli.main(_args(wd, steps=6)) == 2
+  err = capsys.readouterr().err.strip()
+  assert len(err.splitlines()) == 1 and 'No space left on device' in err, err
+  assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
+  monkeypatch.setattr(checkpoint.Checkpointer, 'save', real_save)
+  assert cli.main(_args(wd, steps=6)) == 0          # space freed: it resumes and finishes
+  assert '6' in os.listdir(os.path.join(wd, 'checkpoints'))
