@@ -13,8 +13,15 @@ nice_mnist and realnvp_mnist on the same data; the logit-space nats of the paper
 eval/nll minus the preprocessing log-det, not reported. The default run is the paper's model
 for 3,000 steps; ':paper' trains it for 10,000.
 
-Default run (measured): 3,000 steps, 1.92 bits/dim on the mnist5k test split (2.02 at 1,500),
-1,143 s on a 2-core CPU shared with other jobs.
+Default run (measured, before model selection: all 4,000 digits, fixed 3,000 steps): 1.92
+bits/dim on the mnist5k test split (2.02 at 1,500), 1,143 s on a 2-core CPU shared with other
+jobs.
+
+With model selection (default and ':paper': 10% of train held out, bits/dim on it every 250
+steps, patience 4; ':paper' every 500, patience 6): `jaxgen train maf_mnist --workdir
+/tmp/s3sel/maf --set progress=False` trains on 3,600 digits; the validation bits/dim still
+falls at step 3,000 (1.9386), so best = last = 3,000, no early stop: 1.937 bits/dim on the
+test split, 0.017 behind the fixed schedule (the held-out digits), 1,925 s on the loaded CPU.
 """
 from jaxgen.models.flows import configs
 from jaxgen.train.config import set_selection
