@@ -102,8 +102,9 @@ def test_workdir_is_a_file(capsys, tmp_path):
   _error(capsys, ['train', 'made_mnist:tiny'], 'is a file', workdir=wd / 'sub')
 
 
-def _unwritable(tmp_path):
-  """A folder this process cannot write into (chmod 555; for root, which ignores modes, /sys)."""
+def _unwritable(tmp_path, monkeypatch):
+  """A folder this process cannot write into: chmod 555; for root, which ignores modes, /sys;
+  where even /sys takes files, a folder whose file creation fails with EACCES (mkstemp)."""
   d = tmp_path / 'locked'
   d.mkdir()
   d.chmod(0o555)
@@ -118,11 +119,21 @@ def _unwritable(tmp_path):
     os.remove('/sys/jaxgen-probe')
   except OSError:
     return '/sys'
-  pytest.skip('no folder here is unwritable for this user')
+  import errno  # pylint: disable=g-import-not-at-top
+  import tempfile  # pylint: disable=g-import-not-at-top
+  real = tempfile.mkstemp
+
+  def refuse(*args, dir=None, **kwargs):  # pylint: disable=redefined-builtin
+    if dir is not None and os.path.abspath(dir).startswith(str(d)):
+      raise PermissionError(errno.EACCES, 'Permission denied', dir)
+    return real(*args, dir=dir, **kwargs)
+
+  monkeypatch.setattr(tempfile, 'mkstemp', refuse)
+  return d
 
 
-def test_workdir_not_writable(capsys, tmp_path):
-  locked = _unwritable(tmp_path)
+def test_workdir_not_writable(capsys, tmp_path, monkeypatch):
+  locked = _unwritable(tmp_path, monkeypatch)
   try:
     for wd in ({locked, os.path.join(str(locked), 'run')} - {'/sys'}):
       _error(capsys, ['train', 'made_mnist:tiny'], 'is not writable', workdir=wd)
