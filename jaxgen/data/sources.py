@@ -205,3 +205,16 @@ class TfdsSource:
     if 'label' in out:
       out['label'] = out['label'].astype(np.int32)
     return out
+
+
+def feature(info: Mapping | None, key: str, family: str) -> tuple[tuple[int, ...], str]:
+  """(per-example shape, dtype name) of batch key `key`, from a data source's `info`.
+
+  Raises a ValueError naming the keys the data has when `key` is missing.
+  """
+  features = dict((info or {}).get('features', {}))
+  if key not in features:
+    raise ValueError(f'The {family} family needs data with a {key!r} feature; the dataset '
+                     f'has {sorted(features) or "no feature information"}.')
+  shape, dtype = features[key]
+  return tuple(int(s) for s in shape), str(dtype)

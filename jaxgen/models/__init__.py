@@ -8,6 +8,7 @@
 
 Families: made, flows (NICE, RealNVP, Glow, MAF, IAF), pixel (PixelCNN, Gated PixelCNN,
 PixelRNN), wavenet, gan (GAN math, DCGAN, SAGAN, the 2-D GAN). `jaxgen.experiments` looks a
-family up by `config.task`; `common` holds what every task does with `config.model`.
+family up by `config.task`; every task reads `config.model` strictly with
+`jaxgen.train.config.read_model_config` and its data's shapes with `jaxgen.data.sources.feature`.
 Families are imported on first use, so `import jaxgen` stays fast.
 """

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import os
+
+from typing import Any, Mapping
 
 import ml_collections
 import numpy as np
@@ -369,3 +372,50 @@ class _null:
 
   def __exit__(self, *a):
     return False
+
+# ----------------------------------------------------------------- reading config.model strictly
+# A family's `config.model` holds the task's own keys (defaults declared by the task) and the
+# fields of the Linen module it builds (defaults: the module's dataclass defaults). Any other
+# key is a mistake and raises a ValueError listing the valid ones, so `--set model.featurs=64`
+# never trains the default model silently. Module fields a task derives itself are `derived`.
+DERIVED = ('parent', 'name')
+
+
+def module_fields(cls) -> set[str]:
+  """The dataclass fields of a Linen module class that a config may set."""
+  return {f.name for f in dataclasses.fields(cls) if f.init} - set(DERIVED)
+
+
+def read_model_config(model: Mapping[str, Any], family: str, task_keys: Mapping[str, Any],
+                      module=None, derived: tuple[str, ...] = ()) -> tuple[dict, dict]:
+  """Splits `config.model` into (task values, module kwargs); unknown keys raise.
+
+  Args:
+    model: `config.model` (a ConfigDict or dict).
+    family: the family's name, for the error message.
+    task_keys: {key: default} of the task's own keys.
+    module: the Linen module class whose fields may also be set (or None).
+    derived: module fields the task sets itself (they may not appear in the config).
+  Returns:
+    (task values with defaults filled in, module kwargs with lists turned into tuples).
+  Raises:
+    ValueError: for a key that is neither a task key nor a settable module field.
+  """
+  fields = (module_fields(module) - set(derived)) if module is not None else set()
+  valid = set(task_keys) | fields
+  unknown = sorted(set(model.keys()) - valid)
+  if unknown:
+    where = f' and the fields of {module.__name__}' if module is not None else ''
+    raise ValueError(f'Unknown config.model key(s) {", ".join(unknown)} for the {family} '
+                     f'family (its task keys{where}); valid: {", ".join(sorted(valid))}.')
+  task = {k: model.get(k, v) for k, v in task_keys.items()}
+  kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in model.items()
+            if k in fields}
+  return task, kwargs
+
+
+def check_choice(value, valid, key: str):
+  """A ValueError naming `key` unless `value` is one of `valid`."""
+  if value not in valid:
+    raise ValueError(f'Unknown {key} {value!r}; valid: {", ".join(map(repr, valid))}.')
+  return value

@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping
 import flax.struct
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 PyTree = Any
@@ -151,3 +152,8 @@ def guard_nonfinite(old: TrainState, new: TrainState, metrics: Metrics):
   metrics = dict(metrics)
   metrics['nonfinite'] = jnp.logical_not(finite).astype(jnp.int32)
   return state, metrics
+
+
+def count_params(params) -> int:
+  """Number of scalars in a parameter pytree."""
+  return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params)))

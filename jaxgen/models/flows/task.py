@@ -30,7 +30,8 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgen import bijectors as bj
-from jaxgen.models import common
+from jaxgen.data.sources import feature
+from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.models.flows import glow, iaf, maf, nice, nets, realnvp, targets
 from jaxgen.models.flows.sampling import (density_image, grid_points, histogram_image,
                                           sample_images)
@@ -77,7 +78,7 @@ class FlowTask(Task):
     features = dict((info or {}).get('features', {}))
     key = 'image' if 'image' in features else 'x'
     # One example as the data pipeline gives it, from the data's info.
-    self.data_shape, _ = common.feature(info, key, 'flows')
+    self.data_shape, _ = feature(info, key, 'flows')
     self.is_image = key == 'image'
 
   # -- data ------------------------------------------------------------------

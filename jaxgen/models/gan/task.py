@@ -40,7 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxgen.models import common
+from jaxgen.data.sources import feature
+from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.models.gan import dcgan
 from jaxgen.models.gan import math as gan_math
 from jaxgen.models.gan import sagan
@@ -65,8 +66,8 @@ TASK_KEYS = dict(arch='dcgan', loss='non_saturating', latent_dim=100, d_steps=1,
 def build_networks(config, info=None) -> tuple[nn.Module, nn.Module]:
   """The (generator, discriminator) pair named by `config.model.arch`; unknown keys raise."""
   m = config.model
-  arch = common.check_choice(m.get('arch', 'dcgan'), ARCHS, 'GAN arch')
-  common.read_model_config(m, 'gan', {**TASK_KEYS, **{k: None for k in ARCH_KEYS[arch]}})
+  arch = check_choice(m.get('arch', 'dcgan'), ARCHS, 'GAN arch')
+  read_model_config(m, 'gan', {**TASK_KEYS, **{k: None for k in ARCH_KEYS[arch]}})
   kw = {k: (tuple(m[k]) if isinstance(m[k], (list, tuple)) else m[k])
         for k in ARCH_KEYS[arch] if k in m}
   if arch == 'mlp':
@@ -75,7 +76,7 @@ def build_networks(config, info=None) -> tuple[nn.Module, nn.Module]:
       g_kw['dim'] = kw['data_dim']
     d_kw = {'hidden': kw['d_hidden']} if 'd_hidden' in kw else {}
     return toy.MLPGenerator(**g_kw), toy.MLPDiscriminator(**d_kw)
-  shape, _ = common.feature(info, 'image', 'gan')
+  shape, _ = feature(info, 'image', 'gan')
   if arch == 'dcgan':
     return dcgan.Generator(shape, **kw), dcgan.Discriminator(**kw)
   kw['num_classes'] = int(m.get('num_classes', 0))

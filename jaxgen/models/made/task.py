@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgen.models import common
+from jaxgen.data.sources import feature
+from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.models.made import model as made_model
 from jaxgen.models.made import sampling
 from jaxgen.nn import masked
@@ -35,16 +36,16 @@ class MADETask(Task):
 
   def __init__(self, config: ml_collections.ConfigDict, info=None):
     super().__init__(config)
-    t, kwargs = common.read_model_config(config.model, 'made', TASK_KEYS, masked.MADE,
+    t, kwargs = read_model_config(config.model, 'made', TASK_KEYS, masked.MADE,
                                          DERIVED)
-    self.ordering = common.check_choice(t['ordering'], made_model.ORDERINGS, 'model.ordering')
+    self.ordering = check_choice(t['ordering'], made_model.ORDERINGS, 'model.ordering')
     self.num_masks = int(t['num_masks'])
     if self.num_masks < 1:
       raise ValueError(f'model.num_masks must be >= 1, got {self.num_masks}.')
     self.mask_key = jax.random.key(int(t['mask_seed']))
     self.net = masked.MADE(num_outputs_per_dim=1, **kwargs)
     self.hidden_sizes = tuple(self.net.hidden_sizes)
-    self.shape, _ = common.feature(info, 'image', 'made')
+    self.shape, _ = feature(info, 'image', 'made')
     self.dim = math.prod(self.shape)
 
   # -- helpers -------------------------------------------------------------

@@ -24,7 +24,8 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen.models import common
+from jaxgen.data.sources import feature
+from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.models.pixel import sampling
 from jaxgen.models.pixel.pixelcnn import GatedPixelCNN, PixelCNN
 from jaxgen.models.pixel.pixelrnn import PixelRNN
@@ -41,7 +42,7 @@ TASK_KEYS = dict(arch='pixelcnn', num_levels=256, output='softmax', num_mixtures
 
 def make_output(name: str, num_levels: int, num_channels: int, num_mixtures: int = 5):
   """The output distribution named by `model.output` (`jaxgen.nn.outputs`)."""
-  common.check_choice(name, OUTPUTS, 'model.output')
+  check_choice(name, OUTPUTS, 'model.output')
   if name == 'softmax':
     return outputs.PixelCategorical(num_levels, num_channels)
   return outputs.PixelLogisticMixture(num_levels, num_channels, num_mixtures)
@@ -54,12 +55,12 @@ class PixelTask(Task):
   def __init__(self, config: ml_collections.ConfigDict, info=None):
     super().__init__(config)
     arch = config.model.get('arch', TASK_KEYS['arch'])
-    common.check_choice(arch, tuple(ARCHS), 'model.arch')
+    check_choice(arch, tuple(ARCHS), 'model.arch')
     derived = ('num_params', 'num_groups', 'kind', 'num_classes', 'image_size')
-    t, kwargs = common.read_model_config(config.model, 'pixel', TASK_KEYS, ARCHS[arch],
+    t, kwargs = read_model_config(config.model, 'pixel', TASK_KEYS, ARCHS[arch],
                                          derived)
     self.arch = arch
-    self.image_shape, _ = common.feature(info, 'image', 'pixel')
+    self.image_shape, _ = feature(info, 'image', 'pixel')
     if len(self.image_shape) != 3:
       raise ValueError(f'Pixel models need images [height, width, channels]; the data has '
                        f'{self.image_shape}.')
@@ -67,7 +68,7 @@ class PixelTask(Task):
     self.num_classes = int(t['num_classes'])
     self.eval_samples = int(t['eval_samples'])
     self.classifier_cache_dir = t['classifier_cache_dir']
-    self.sampler = common.check_choice(t['sampler'], SAMPLERS, 'model.sampler')
+    self.sampler = check_choice(t['sampler'], SAMPLERS, 'model.sampler')
     self.output = make_output(t['output'], self.num_levels, self.image_shape[-1],
                               int(t['num_mixtures']))
     self.model = self._build_model(kwargs)
@@ -180,7 +181,7 @@ class PixelTask(Task):
   def sampling_fn(self, sampler: str) -> Callable:
     """The pure sampler `(params, rng, num, label) -> levels [num, H, W, C]` (jit it with
     `static_argnums=2`): 'plain' (whole network per step) or 'cached' (Ramachandran et al.)."""
-    common.check_choice(sampler, SAMPLERS, 'sampler')
+    check_choice(sampler, SAMPLERS, 'sampler')
 
     def fn(params, rng, num, label):
       return sampling.model_sampler(self.model, params, self.output, self.image_shape, label,

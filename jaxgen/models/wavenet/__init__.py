@@ -13,4 +13,4 @@ from jaxgen.models.wavenet.model import (WaveNet, audio_to_targets, embed_codes,
 from jaxgen.models.wavenet.sampling import (cached_generation_hlo, generate_cached,
                                             generate_naive, init_queues, queue_copies)
 from jaxgen.models.wavenet.task import WaveNetTask, make_task, model_from_config
-from jaxgen.models.common import count_params
+from jaxgen.train.task import count_params

@@ -18,7 +18,8 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen.models import common
+from jaxgen.data.sources import feature
+from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.models.wavenet.model import WaveNet, encode_audio, log_prob
 from jaxgen.models.wavenet.sampling import generate_cached
 from jaxgen.nn import causal_conv
@@ -31,7 +32,7 @@ TASK_KEYS = dict(num_stacks=3, dilation_cycle=10, dilations=(), mel=None, sample
 
 def model_from_config(model_cfg) -> tuple[WaveNet, dict]:
   """(the WaveNet of `config.model`, the task's own values); unknown keys raise."""
-  t, kwargs = common.read_model_config(model_cfg, 'wavenet', TASK_KEYS, WaveNet)
+  t, kwargs = read_model_config(model_cfg, 'wavenet', TASK_KEYS, WaveNet)
   kwargs.pop('dilations', None)
   dilations = tuple(t['dilations']) or causal_conv.wavenet_dilations(
       int(t['num_stacks']), int(t['dilation_cycle']))
@@ -53,7 +54,7 @@ class WaveNetTask(Task):
   def __init__(self, config, info=None):
     super().__init__(config)
     self.model, t = model_from_config(config.model)
-    common.feature(info, 'audio', 'wavenet')
+    feature(info, 'audio', 'wavenet')
     self.sample_rate = int(t['sample_rate'])
     self.sample_length = int(t['sample_length'] or self.sample_rate)
     self.temperature = float(t['temperature'])
