@@ -74,6 +74,8 @@ FAMILIES = {
     'pixel': 'jaxgen.models.pixel',     # PixelCNN, Gated / Conditional PixelCNN, PixelRNN
     'wavenet': 'jaxgen.models.wavenet',
     'gan': 'jaxgen.models.gan',         # DCGAN, SAGAN, the 2-D GAN
+    'seq': 'jaxgen.models.seq',         # RNN / LSTM language models, taggers, classifiers
+    'seq2seq': 'jaxgen.models.seq',     # encoder-decoders with Bahdanau / Luong attention
 }
 
 

@@ -9,6 +9,13 @@ Names:
                  2-D toy densities (key 'x', float32 [n, 2]), sampled with a fixed seed.
   speech8k, music8k
                  8 kHz audio from Debian's asterisk sound packages (see jaxgen.data.audio).
+  fortunes, gcide_syllables
+                 English text from Debian's `fortunes` and `dict-gcide` (jaxgen.data.text):
+                 byte-level windows for character language models; headwords with their
+                 syllable breaks for tagging.
+  dates, deu_eng sequence pairs: human-written dates in many languages (babel's locale
+                 data) to ISO dates (jaxgen.data.dates); German-English sentence pairs from
+                 Debian's `dict-freedict-deu-eng` (jaxgen.data.translation).
   tfds:<name>    any tensorflow-datasets dataset, read with `tfds.data_source`.
   file:<path>    a user's own data: a `.npz` of named arrays or a folder of images
                  (see jaxgen.data.files).
@@ -293,3 +300,7 @@ for _name in TOY_2D:
 register_lazy('speech8k', 'jaxgen.data.audio:speech8k')
 register_lazy('music8k', 'jaxgen.data.audio:music8k')
 register_lazy('tfds_audio', 'jaxgen.data.audio:tfds_audio')
+register_lazy('fortunes', 'jaxgen.data.text:fortunes')
+register_lazy('gcide_syllables', 'jaxgen.data.text:gcide_syllables')
+register_lazy('dates', 'jaxgen.data.dates:dates')
+register_lazy('deu_eng', 'jaxgen.data.translation:deu_eng')

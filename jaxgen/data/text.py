@@ -1,0 +1,122 @@
+"""Text data: vocabularies, padded token arrays, and the offline English corpora.
+
+Conventions every text source follows (so one task reads them all):
+  tokens         int32 [n, T] token ids, padded with PAD = 0 after each sequence's end;
+  length         int32 [n], the number of real tokens (EOS included where there is one);
+  source / target (+ source_length / target_length) for pairs (seq2seq);
+  info['vocab']  the `Vocab` (or {'source': Vocab, 'target': Vocab} for pairs), so a task can
+                 size its embeddings and decode ids back to text.
+
+Vocabularies reserve PAD = 0, BOS = 1, EOS = 2 and UNK = 3; `Vocab.bytes()` is the byte-level
+vocabulary (every UTF-8 byte is a token, nothing is unknown), the one the character language
+models use: on ASCII text a byte is a character, so bits per byte are bits per character.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+from typing import Iterable, Sequence
+
+import numpy as np
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ('<pad>', '<s>', '</s>', '<unk>')
+
+
+@dataclasses.dataclass(frozen=True)
+class Vocab:
+  """Token strings by id; ids 0..3 are the specials (pad, bos, eos, unk).
+
+  Attributes:
+    tokens: every token by id, the specials first.
+    byte_level: ids 4..259 are the bytes 0..255 (`encode` takes text, UTF-8 encoded).
+  """
+  tokens: tuple[str, ...]
+  byte_level: bool = False
+
+  @classmethod
+  def bytes(cls) -> Vocab:
+    return cls(SPECIALS + tuple(f'<0x{b:02x}>' for b in range(256)), byte_level=True)
+
+  @classmethod
+  def build(cls, sequences: Iterable[Sequence[str]], min_count: int = 1,
+            max_size: int | None = None) -> Vocab:
+    """A vocabulary of the tokens seen at least `min_count` times (most frequent first)."""
+    counts = collections.Counter(t for s in sequences for t in s)
+    items = sorted((t for t, c in counts.items() if c >= min_count),
+                   key=lambda t: (-counts[t], t))
+    if max_size is not None:
+      items = items[:max(0, max_size - len(SPECIALS))]
+    return cls(SPECIALS + tuple(items))
+
+  def __len__(self) -> int:
+    return len(self.tokens)
+
+  @property
+  def index(self) -> dict[str, int]:
+    return _index(self.tokens)
+
+  def encode(self, seq) -> list[int]:
+    """Ids of `seq`: text (UTF-8 bytes) for a byte vocabulary, else a sequence of tokens."""
+    if self.byte_level:
+      return [b + len(SPECIALS) for b in seq.encode('utf-8')]
+    index = self.index
+    return [index.get(t, UNK) for t in seq]
+
+  def decode(self, ids, stop_at_eos: bool = True, join: str = '') -> str:
+    """Text of `ids`, stopping at the first EOS; specials other than UNK are dropped."""
+    out = []
+    for i in np.asarray(ids).tolist():
+      if i == EOS and stop_at_eos:
+        break
+      if i in (PAD, BOS, EOS):
+        continue
+      out.append(i)
+    if self.byte_level:
+      return bytes(i - len(SPECIALS) for i in out if i >= len(SPECIALS)).decode(
+          'utf-8', errors='replace')
+    return join.join(self.tokens[i] if 0 <= i < len(self.tokens) else SPECIALS[UNK]
+                     for i in out)
+
+
+_INDEX_CACHE: dict[int, dict[str, int]] = {}
+
+
+def _index(tokens: tuple[str, ...]) -> dict[str, int]:
+  key = hash(tokens)
+  if key not in _INDEX_CACHE:
+    _INDEX_CACHE[key] = {t: i for i, t in enumerate(tokens)}
+  return _INDEX_CACHE[key]
+
+
+def pad(sequences: Sequence[Sequence[int]], length: int | None = None,
+        eos: bool = False, bos: bool = False) -> tuple[np.ndarray, np.ndarray]:
+  """(int32 [n, length] ids padded with PAD, int32 [n] lengths), optional BOS / EOS added.
+
+  Raises ValueError if a sequence (with its BOS / EOS) is longer than `length`.
+  """
+  seqs = [([BOS] if bos else []) + list(s) + ([EOS] if eos else []) for s in sequences]
+  lengths = np.array([len(s) for s in seqs], np.int32)
+  width = int(lengths.max(initial=0)) if length is None else int(length)
+  if len(seqs) and lengths.max() > width:
+    raise ValueError(f'A sequence of {lengths.max()} tokens does not fit length {width}.')
+  out = np.zeros((len(seqs), width), np.int32)
+  for i, s in enumerate(seqs):
+    out[i, :len(s)] = s
+  return out, lengths
+
+
+def split_of(key: str, fractions: tuple[float, float] = (0.1, 0.1), salt: str = '') -> str:
+  """'test', 'validation' or 'train' for an item, by a stable hash of its key.
+
+  A hash split keeps every copy of an item (a fortune printed twice, a word listed under two
+  entries) on one side, and does not move when the corpus grows.
+  """
+  h = int.from_bytes(hashlib.sha1((salt + key).encode('utf-8')).digest()[:8], 'big') / 2**64
+  test, validation = fractions
+  if h < test:
+    return 'test'
+  if h < test + validation:
+    return 'validation'
+  return 'train'
