@@ -120,3 +120,102 @@ def split_of(key: str, fractions: tuple[float, float] = (0.1, 0.1), salt: str = 
   if h < test + validation:
     return 'validation'
   return 'train'
+
+
+# --------------------------------------------------------------------------- corpora
+FORTUNES_DIR = '/usr/share/games/fortunes'
+GCIDE_DICT = '/usr/share/dictd/gcide.dict.dz'
+TEST_FRACTION = 0.1
+
+
+def _require(path: str, package: str, what: str) -> None:
+  import os  # pylint: disable=g-import-not-at-top
+  if not os.path.exists(path):
+    raise FileNotFoundError(
+        f'{what} not found at {path}: install the Debian package {package!r} '
+        f'(sudo apt-get install {package}, or bash scripts/install_test_data.sh).')
+
+
+def _check_split(name: str, split: str, validation_fraction: float) -> None:
+  if split == 'validation' and not validation_fraction:
+    from jaxgen.data.registry import no_validation_message  # pylint: disable=g-import-not-at-top
+    raise ValueError(no_validation_message(name))
+
+
+def read_fortunes(directory: str = FORTUNES_DIR) -> list[str]:
+  """Every fortune (text between '%' lines) of the Debian `fortunes` files, in file order.
+
+  The `.dat` indexes and the `.u8` links (copies of the same files) are skipped; trailing
+  whitespace is stripped and empty entries dropped.
+  """
+  import os  # pylint: disable=g-import-not-at-top
+  _require(directory, 'fortunes', 'The fortunes text')
+  out = []
+  for name in sorted(os.listdir(directory)):
+    path = os.path.join(directory, name)
+    if name.endswith('.dat') or os.path.islink(path) or not os.path.isfile(path):
+      continue
+    with open(path, encoding='utf-8', errors='replace') as f:
+      text = f.read()
+    out.extend(t.strip('\n').rstrip() for t in text.split('\n%\n'))
+  return [t for t in out if t.strip()]
+
+
+def windows(ids: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+  """Cuts a token stream into [n, length + 1] windows that overlap by one token.
+
+  Window i holds ids[i * length : (i + 1) * length + 1]: inputs `w[:-1]`, targets `w[1:]`, so
+  every token of the stream after the first is a target exactly once. The last window is
+  padded (PAD) and its `length` (tokens in the window) says where it ends.
+  """
+  ids = np.asarray(ids, np.int32)
+  n = max(1, -(-(len(ids) - 1) // length))
+  out = np.zeros((n, length + 1), np.int32)
+  lengths = np.zeros(n, np.int32)
+  for i in range(n):
+    w = ids[i * length:(i + 1) * length + 1]
+    out[i, :len(w)] = w
+    lengths[i] = len(w)
+  return out, lengths
+
+
+def fortunes(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
+             seq_len: int = 128, max_chars: int | None = None, directory: str = FORTUNES_DIR):
+  """Byte-level windows of Debian's `fortunes` text (2.5 MB of English), for character LMs.
+
+  Whole fortunes are held out by a hash of their text (`split_of`): 10% test, then
+  `validation_fraction` of the rest as validation (a fortune printed twice, in two files,
+  stays on one side). Each split's fortunes are joined in file order by '\\n%\\n' (the
+  files' own separator, so a model learns where fortunes end) and cut into windows of
+  `seq_len + 1` bytes (`windows`).
+
+  Args:
+    split: 'train', 'validation' or 'test'.
+    validation_fraction: the share of non-test fortunes held out as validation.
+    validation_seed: salts the validation carve (the test split never moves).
+    seq_len: predictions per window.
+    max_chars: keep only the first `max_chars` bytes of the split (smaller runs).
+  Returns:
+    An ArraySource with 'tokens' int32 [n, seq_len + 1] and 'length' int32 [n]; info has
+    'vocab' (the byte vocabulary) and 'num_chars' (bytes in the split, before windowing).
+  """
+  from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
+  _check_split('fortunes', split, validation_fraction)
+  parts = []
+  for t in read_fortunes(directory):
+    s = split_of(t, (TEST_FRACTION, 0.0))
+    if s != 'test' and validation_fraction:
+      s = 'validation' if split_of(t, (validation_fraction, 0.0),
+                                   salt=f'validation-{validation_seed}') == 'test' else 'train'
+    if s == split:
+      parts.append(t)
+  vocab = Vocab.bytes()
+  ids = np.asarray(vocab.encode('\n%\n'.join(parts) + '\n%\n'), np.int32)
+  if max_chars is not None:
+    ids = ids[:int(max_chars)]
+  tokens, lengths = windows(ids, int(seq_len))
+  return ArraySource({'tokens': tokens, 'length': lengths},
+                     info={'vocab': vocab, 'num_chars': int(len(ids))})
+
+
+fortunes.own_validation = True

@@ -7,10 +7,62 @@ from __future__ import annotations
 
 import ml_collections
 
-from jaxgen.train.config import base_config, parse_variant, set_schedule
+from jaxgen.train.config import base_config, parse_variant, set_schedule, set_selection
 
 
 # ============================================================== 1. language models, taggers
+LM_ARCHS = ('elman', 'lstm', 'deep_lstm')
+
+
+def charlm_config(name: str, variant: str = '', dataset: str = 'fortunes'
+                  ) -> ml_collections.ConfigDict:
+  """A character language model on byte windows of `dataset` (see experiments/charlm_*.py).
+
+  Variants: arch=elman (Elman 1990: one tanh layer), arch=lstm (one LSTM layer, forget
+  bias 1), arch=deep_lstm (Graves 2013: three LSTM layers with peepholes and the input and
+  output skip connections); 'tiny' (the tests' size: 100k characters of train, a few hundred
+  steps). The default runs train on all of the train split with 10% of it held out for
+  validation (model selection by validation bits per character).
+  """
+  v = parse_variant(variant, name, options={'arch': ('lstm', LM_ARCHS)}, paper=False)
+  c = base_config()
+  c.task = 'seq'
+  c.data.name = dataset
+  c.data.kwargs = ml_collections.ConfigDict({'seq_len': 128})
+  c.data.batch_size = 32
+  c.data.eval_batch_size = 128
+  c.model.kind = 'lm'
+  c.model.cell = 'elman' if v.arch == 'elman' else 'lstm'
+  c.model.features = 512
+  c.model.num_layers = 1
+  c.model.embed_dim = 0
+  c.model.forget_bias = 1.0
+  c.model.sample_length = 300
+  c.optimizer.name = 'adam'
+  c.optimizer.learning_rate = 3e-3
+  c.optimizer.schedule = 'cosine'
+  c.optimizer.grad_clip_norm = 1.0
+  if v.arch == 'deep_lstm':
+    c.model.features = 256
+    c.model.num_layers = 3
+    c.model.peepholes = True
+    c.model.input_skip = True
+    c.model.output_skip = True
+  steps = {'elman': 3000, 'lstm': 2000, 'deep_lstm': 1200}[v.arch]
+  set_schedule(c, steps, log_every=100, eval_every=250, checkpoint_every=250, num_samples=8)
+  if v.tiny:
+    c.data.kwargs.seq_len = 64
+    c.data.kwargs.max_chars = 100_000
+    c.model.features = 128 if v.arch != 'deep_lstm' else 64
+    c.model.embed_dim = 64
+    c.model.sample_length = 64
+    c.model.baseline_orders = (1, 3)
+    c.optimizer.learning_rate = 1e-2
+    set_schedule(c, 600, log_every=100, eval_every=600, checkpoint_every=300, num_samples=2)
+  else:
+    set_selection(c, 'bits_per_char', 'min', eval_every=250, patience=0,
+                  validation_fraction=0.1)
+  return c
 
 
 # ============================================================== 2. encoder-decoders

@@ -6,12 +6,146 @@ config.task 'seq2seq'  encoder-decoders with attention (section 2).
 """
 from __future__ import annotations
 
-import ml_collections
+import functools
+import math
 
-from jaxgen.train.task import Task
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen.data.sources import feature
+from jaxgen.models.seq import lm as lm_lib
+from jaxgen.models.seq import sampling
+from jaxgen.models.seq.rnn import CELLS, RNNStack
+from jaxgen.train.config import check_choice, read_model_config
+from jaxgen.train.task import Task, Variables
+
+LN2 = math.log(2.0)
+SEQ_KINDS = ('lm', 'tagger')
 
 
 # ============================================================== 1. language models, taggers
+LM_KEYS = dict(kind='lm', embed_dim=0, sample_length=256, temperature=1.0, prompt='\n%\n',
+               baseline_orders=(1, 3, 5))
+
+
+def _vocab(info, family: str):
+  vocab = (info or {}).get('vocab')
+  if vocab is None:
+    raise ValueError(f'The {family} task needs text data whose info has a vocab '
+                     '(jaxgen.data.text sources: fortunes, gcide_syllables, ...).')
+  return vocab
+
+
+class LMTask(Task):
+  """A recurrent language model on token windows (config.task 'seq', model.kind 'lm').
+
+  config.model:
+    cell, features, num_layers, input_skip, output_skip, forget_bias, peepholes, truncate,
+    dropout   the `RNNStack` (unidirectional): Elman is cell='elman', num_layers=1; the deep
+              LSTM of Graves (2013) is cell='lstm', num_layers=N with both skips.
+    embed_dim  the input embedding (0: one-hot inputs, Graves 2013).
+    sample_length, temperature, prompt
+              what `sample` generates: `sample_length` tokens after the prompt text.
+    baseline_orders
+              the n-gram orders `finalize` fits on the same windows (jaxgen.eval.ngram).
+
+  Data: 'tokens' int [n, L + 1] windows and 'length' [n] (jaxgen.data.text.windows): the
+  inputs are `tokens[:, :-1]`, the targets `tokens[:, 1:]`. Metrics: 'loss' (nats per
+  token) and 'bits_per_char' (bits per token: per character for byte-level ASCII text), both
+  (sum, count) pairs, so padding in the last window never dilutes them.
+  """
+  sample_kind = 'text'
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
+    super().__init__(config)
+    t, kwargs = read_model_config(config.model, 'seq (kind lm)', LM_KEYS, RNNStack)
+    check_choice(kwargs.get('cell', 'lstm'), CELLS, 'model.cell')
+    if kwargs.get('bidirectional'):
+      raise ValueError('model.bidirectional must be False for a language model (kind lm): a '
+                       'backward layer would read the tokens it predicts.')
+    self.t = t
+    self.vocab = _vocab(info, 'seq (kind lm)')
+    shape, _ = feature(info, 'tokens', 'seq')
+    self.window = shape[0]
+    self.net = lm_lib.RNNLM(len(self.vocab), RNNStack(**kwargs), int(t['embed_dim']))
+
+  # -- helpers -------------------------------------------------------------
+  def _split(self, batch):
+    tokens = jnp.asarray(batch['tokens'], jnp.int32)
+    inputs, targets = tokens[:, :-1], tokens[:, 1:]
+    n = jnp.clip(jnp.asarray(batch['length'], jnp.int32) - 1, 0, inputs.shape[1])
+    mask = jnp.arange(inputs.shape[1])[None] < n[:, None]
+    return inputs, targets, n, mask
+
+  def token_nll(self, params, batch, rng=None, train=False):
+    """(per-token NLL in nats [b, L], mask [b, L])."""
+    inputs, targets, n, mask = self._split(batch)
+    rngs = {'dropout': rng} if (train and rng is not None) else None
+    logits = self.net.apply({'params': params}, inputs, n, train=train, rngs=rngs)
+    logp = jax.nn.log_softmax(logits.astype(jnp.float32))
+    nll = -jnp.take_along_axis(logp, targets[..., None], -1)[..., 0]
+    return jnp.where(mask, nll, 0.0), mask
+
+  # -- Task ------------------------------------------------------------------
+  def init(self, rng, batch) -> Variables:
+    inputs, _, n, _ = self._split(batch)
+    return Variables(params=self.net.init(rng, inputs[:1], n[:1])['params'])
+
+  def loss(self, params, extra, batch, rng):
+    nll, mask = self.token_nll(params, batch, rng, train=True)
+    count = jnp.sum(mask)
+    loss = jnp.sum(nll) / jnp.maximum(count, 1)
+    return loss, ({'bits_per_char': (jnp.sum(nll) / LN2, count)}, extra)
+
+  def eval_step(self, params, extra, batch, rng):
+    del extra, rng
+    nll, mask = self.token_nll(params, batch)
+    total, count = jnp.sum(nll, 1), jnp.sum(mask, 1).astype(jnp.float32)
+    return {'loss': (total, count), 'bits_per_char': (total / LN2, count)}
+
+  @functools.partial(jax.jit, static_argnums=(0, 3, 4, 6))
+  def generate(self, params, rng, num: int, length: int, prompt, temperature=1.0):
+    """int32 [num, length] tokens continuing `prompt` (int [P]) with the fast sampler."""
+    step = self.net.step_fn()
+    prompt = jnp.broadcast_to(jnp.asarray(prompt, jnp.int32), (num, len(prompt)))
+    return sampling.sample_lm(step, params, self.net.initial_carries(num), rng, prompt,
+                              length, temperature)
+
+  def sample(self, params, extra, rng, num: int):
+    prompt = np.asarray(self.vocab.encode(self.t['prompt']) or [0], np.int32)
+    toks = self.generate(params, rng, num, int(self.t['sample_length']), prompt,
+                         float(self.t['temperature']))
+    return [self.t['prompt'] + self.vocab.decode(row, stop_at_eos=False)
+            for row in np.asarray(jax.device_get(toks))]
+
+  def finalize(self, state, workdir, test_data, rng) -> dict:
+    """The n-gram baselines of the same windows: fitted on train, scored on test (bits)."""
+    del state, workdir, rng
+    from jaxgen.data import pipeline  # pylint: disable=g-import-not-at-top
+    from jaxgen.eval import ngram  # pylint: disable=g-import-not-at-top
+    train, _ = pipeline.make_batchers(self.config.data)
+    orders = tuple(int(o) for o in self.t['baseline_orders'])
+    out = ngram.baselines(train.source.get(np.arange(len(train.source))),
+                          test_data.source.get(np.arange(len(test_data.source))),
+                          len(self.vocab), orders)
+    return {k.replace('_bits', '_bits_per_char'): v for k, v in out.items()}
+
+  def __hash__(self):
+    return id(self)
+
+  def __eq__(self, other):
+    return self is other
+
+
+def make_seq_task(config: ml_collections.ConfigDict, info=None) -> Task:
+  """The task of config.model.kind ('lm' or 'tagger')."""
+  kind = check_choice(config.model.get('kind', 'lm'), SEQ_KINDS, 'model.kind')
+  if kind == 'lm':
+    return LMTask(config, info)
+  return TaggerTask(config, info)  # noqa: F821  (defined below)
+
 
 
 # ============================================================== 2. encoder-decoders

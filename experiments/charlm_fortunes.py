@@ -1,0 +1,22 @@
+"""Character language models on English text: Elman RNN, LSTM and Graves' deep LSTM.
+
+Run:   jaxgen train charlm_fortunes --workdir /tmp/charlm_lstm              (one LSTM layer)
+       jaxgen train charlm_fortunes:arch=elman --workdir /tmp/charlm_elman  (Elman 1990)
+       jaxgen train charlm_fortunes:arch=deep_lstm --workdir /tmp/charlm_deep  (Graves 2013)
+Tiny:  jaxgen train charlm_fortunes:tiny --workdir /tmp/charlm_tiny
+
+Data: Debian's `fortunes` (2.5 MB of English: quotations, jokes, definitions, some ASCII
+art), byte level (one token per character: the text is ASCII but for 94 bytes); whole
+fortunes held out by hash, 10% test; windows of 128 characters. The baselines are computed by
+the same code on the same windows (`jaxgen.eval.ngram`, fitted on the run's train split):
+the interpolated trigram and the unigram, and a 5-gram for scale.
+
+Papers: Elman (1990) character prediction; Graves (2013), "Generating Sequences With
+Recurrent Neural Networks", Sec. 3 (1.24-1.32 bits/char on Penn Treebank characters with one
+layer of 1000 LSTM cells; 1.33-1.67 on Wikipedia with 7 layers of 700).
+"""
+from jaxgen.models.seq.configs import charlm_config
+
+
+def get_config(variant: str = ''):
+  return charlm_config('charlm_fortunes', variant, 'fortunes')
