@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import hashlib
 from typing import Iterable, Sequence
 
@@ -219,3 +220,93 @@ def fortunes(split: str, validation_fraction: float = 0.0, validation_seed: int 
 
 
 fortunes.own_validation = True
+
+
+# GCIDE marks syllable breaks in its headwords' pronunciation field: '*' a plain break, '"'
+# after a syllable with primary stress, '`' (and the rarer "'") after one with secondary
+# stress. `\Ab`di*ca"tion\` is ab-di-ca-tion.
+_GCIDE_MARKS = '*"`\''
+
+
+def parse_gcide_syllables(raw: str) -> list[tuple[str, tuple[int, ...]]]:
+  """(word, boundaries) of every usable GCIDE headword, first entry of each word kept.
+
+  `boundaries` are the letter indices i after which a syllable ends (0 < i + 1 < len). Kept:
+  headwords of letters only whose marked form, marks removed, spells the headword, with at
+  least one mark (GCIDE leaves many derived words and most monosyllables unmarked: an
+  unmarked form says nothing about its syllables, so those are dropped).
+  """
+  import re  # pylint: disable=g-import-not-at-top
+  out, seen = [], set()
+  for word, form in re.findall(r'^([A-Za-z]+) \\([^\\\n]+)\\', raw, re.M):
+    if not any(m in form for m in _GCIDE_MARKS):
+      continue
+    letters, bounds = [], []
+    ok = True
+    for ch in form:
+      if ch in _GCIDE_MARKS:
+        if letters and (not bounds or bounds[-1] != len(letters) - 1):
+          bounds.append(len(letters) - 1)
+      elif ch.isalpha():
+        letters.append(ch)
+      else:
+        ok = False
+        break
+    w = ''.join(letters)
+    if not ok or w.lower() != word.lower():
+      continue
+    key = w.lower()
+    bounds = tuple(b for b in bounds if b + 1 < len(w))
+    if key in seen or not bounds and len(w) > 1 and '"' not in form:
+      continue
+    seen.add(key)
+    out.append((key, bounds))
+  return out
+
+
+def _read_gcide(path: str = GCIDE_DICT) -> str:
+  import gzip  # pylint: disable=g-import-not-at-top
+  _require(path, 'dict-gcide', 'The GCIDE dictionary')
+  with gzip.open(path, 'rt', encoding='utf-8', errors='replace') as f:
+    return f.read()
+
+
+@functools.lru_cache(maxsize=2)
+def _gcide_words(path: str) -> tuple:
+  return tuple(parse_gcide_syllables(_read_gcide(path)))
+
+
+def gcide_syllables(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
+                    max_len: int = 24, max_words: int | None = None, path: str = GCIDE_DICT):
+  """English words and their syllable breaks from Debian's `dict-gcide` (a tagging task).
+
+  Words are held out by a hash of the word (10% test, then `validation_fraction` of the
+  rest). Per example: 'tokens' int32 [max_len] (the lower-cased letters, byte vocabulary),
+  'length' int32, and 'labels' int32 [max_len]: 1 at a letter after which a syllable ends
+  (never the last letter), 0 elsewhere and on padding. Words longer than `max_len` are
+  dropped. info: 'vocab' (bytes), 'num_classes' 2.
+  """
+  from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
+  _check_split('gcide_syllables', split, validation_fraction)
+  words = []
+  for w, bounds in _gcide_words(path):
+    if len(w) > max_len:
+      continue
+    s = split_of(w, (TEST_FRACTION, 0.0), salt='gcide')
+    if s != 'test' and validation_fraction:
+      s = 'validation' if split_of(w, (validation_fraction, 0.0),
+                                   salt=f'gcide-validation-{validation_seed}') == 'test' else 'train'
+    if s == split:
+      words.append((w, bounds))
+  if max_words is not None:
+    words = words[:int(max_words)]
+  vocab = Vocab.bytes()
+  tokens, lengths = pad([vocab.encode(w) for w, _ in words], max_len)
+  labels = np.zeros_like(tokens)
+  for i, (_, bounds) in enumerate(words):
+    labels[i, list(bounds)] = 1
+  return ArraySource({'tokens': tokens, 'length': lengths, 'labels': labels},
+                     info={'vocab': vocab, 'num_classes': 2})
+
+
+gcide_syllables.own_validation = True

@@ -65,4 +65,40 @@ def charlm_config(name: str, variant: str = '', dataset: str = 'fortunes'
   return c
 
 
+def syllables_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
+  """Syllabification of GCIDE headwords as tagging (see experiments/syllables_gcide.py).
+
+  Variants: dir=bi (a bidirectional LSTM, Schuster & Paliwal 1997; the default) or dir=uni
+  (the unidirectional LSTM baseline, same width per direction); 'tiny' (the tests' size).
+  """
+  v = parse_variant(variant, name, options={'dir': ('bi', ('bi', 'uni'))}, paper=False)
+  c = base_config()
+  c.task = 'seq'
+  c.data.name = 'gcide_syllables'
+  c.data.batch_size = 64
+  c.data.eval_batch_size = 512
+  c.model.kind = 'tagger'
+  c.model.cell = 'lstm'
+  c.model.features = 128
+  c.model.num_layers = 1
+  c.model.bidirectional = v.dir == 'bi'
+  c.model.embed_dim = 32
+  c.optimizer.name = 'adam'
+  c.optimizer.learning_rate = 3e-3
+  c.optimizer.schedule = 'cosine'
+  c.optimizer.grad_clip_norm = 1.0
+  c.num_samples = 0
+  set_schedule(c, 4000, log_every=200, eval_every=500, checkpoint_every=500)
+  if v.tiny:
+    c.data.kwargs = ml_collections.ConfigDict({'max_words': 6000})
+    c.model.features = 32
+    c.model.embed_dim = 16
+    c.optimizer.learning_rate = 1e-2
+    set_schedule(c, 300, log_every=100, eval_every=300, checkpoint_every=300)
+  else:
+    set_selection(c, 'boundary_f1', 'max', eval_every=500, patience=0,
+                  validation_fraction=0.05)
+  return c
+
+
 # ============================================================== 2. encoder-decoders

@@ -139,12 +139,103 @@ class LMTask(Task):
     return self is other
 
 
+TAGGER_KEYS = dict(kind='tagger', embed_dim=32)
+
+
+class TaggerTask(Task):
+  """Per-position labels from a recurrent stack (config.task 'seq', model.kind 'tagger').
+
+  The syllabification task (jaxgen.data.text.gcide_syllables): label 1 where a syllable
+  ends after a letter. config.model: the `RNNStack` fields (`bidirectional=True`: the BiRNN
+  of Schuster & Paliwal 1997; False: the unidirectional baseline, which sees only the
+  letters up to the one it labels) and `embed_dim`.
+
+  Data: 'tokens' int [n, T], 'length' [n], 'labels' int [n, T]. Metrics, all summed over the
+  split: 'loss' (nats per letter), 'accuracy' (per letter), 'boundary_f1' (F1 of the
+  predicted label-1 positions against the true ones: 2 TP / (2 TP + FP + FN) over the whole
+  split), 'word_accuracy' (every label of the word right).
+  """
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
+    super().__init__(config)
+    t, kwargs = read_model_config(config.model, 'seq (kind tagger)', TAGGER_KEYS, RNNStack)
+    check_choice(kwargs.get('cell', 'lstm'), CELLS, 'model.cell')
+    self.vocab = _vocab(info, 'seq (kind tagger)')
+    feature(info, 'labels', 'seq (kind tagger)')
+    self.num_classes = int((info or {}).get('num_classes', 2))
+    self.net = lm_lib.Tagger(len(self.vocab), self.num_classes, RNNStack(**kwargs),
+                             int(t['embed_dim']))
+
+  def logits(self, params, batch, rng=None, train=False):
+    tokens = jnp.asarray(batch['tokens'], jnp.int32)
+    rngs = {'dropout': rng} if (train and rng is not None) else None
+    return self.net.apply({'params': params}, tokens, jnp.asarray(batch['length']),
+                          train=train, rngs=rngs)
+
+  def init(self, rng, batch) -> Variables:
+    tokens = jnp.asarray(batch['tokens'], jnp.int32)[:1]
+    return Variables(params=self.net.init(rng, tokens, jnp.asarray(batch['length'])[:1])['params'])
+
+  def _metrics(self, logits, batch):
+    labels = jnp.asarray(batch['labels'], jnp.int32)
+    mask = jnp.arange(labels.shape[1])[None] < jnp.asarray(batch['length'])[:, None]
+    logp = jax.nn.log_softmax(logits.astype(jnp.float32))
+    nll = jnp.where(mask, -jnp.take_along_axis(logp, labels[..., None], -1)[..., 0], 0.0)
+    pred = jnp.argmax(logits, -1)
+    right = jnp.logical_and(pred == labels, mask)
+    tp = jnp.sum(mask & (pred == 1) & (labels == 1), 1)
+    fp = jnp.sum(mask & (pred == 1) & (labels != 1), 1)
+    fn = jnp.sum(mask & (pred != 1) & (labels == 1), 1)
+    count = jnp.sum(mask, 1).astype(jnp.float32)
+    f = lambda a: a.astype(jnp.float32)
+    return {'loss': (jnp.sum(nll, 1), count), 'accuracy': (f(jnp.sum(right, 1)), count),
+            'boundary_f1': (f(2 * tp), f(2 * tp + fp + fn)),
+            'word_accuracy': f(jnp.sum(right, 1) == jnp.sum(mask, 1))}
+
+  def loss(self, params, extra, batch, rng):
+    m = self._metrics(self.logits(params, batch, rng, train=True), batch)
+    total, count = m['loss']
+    loss = jnp.sum(total) / jnp.maximum(jnp.sum(count), 1)
+    return loss, ({'accuracy': tuple(jnp.sum(a) for a in m['accuracy'])}, extra)
+
+  def eval_step(self, params, extra, batch, rng):
+    del extra, rng
+    return self._metrics(self.logits(params, batch), batch)
+
+  def syllabify(self, params, batch) -> list[str]:
+    """The words of `batch` with a '-' after every letter the model ends a syllable at."""
+    pred = np.asarray(jax.device_get(jnp.argmax(self.logits(params, batch), -1)))
+    out = []
+    for toks, n, p in zip(np.asarray(batch['tokens']), np.asarray(batch['length']), pred):
+      word = self.vocab.decode(toks[:n])
+      out.append(''.join(c + ('-' if p[i] == 1 and i + 1 < len(word) else '')
+                         for i, c in enumerate(word)))
+    return out
+
+  def finalize(self, state, workdir, test_data, rng) -> dict:
+    """Writes the first test batch's words as syllabified by the model (syllables.txt)."""
+    del rng
+    import os  # pylint: disable=g-import-not-at-top
+    batch, mask = next(iter(test_data.epoch()))
+    words = [w for w, m in zip(self.syllabify(state.params, batch), mask) if m]
+    if workdir and jax.process_index() == 0:
+      with open(os.path.join(workdir, 'syllables.txt'), 'w', encoding='utf-8') as f:
+        f.write('\n'.join(words) + '\n')
+    return {}
+
+  def __hash__(self):
+    return id(self)
+
+  def __eq__(self, other):
+    return self is other
+
+
 def make_seq_task(config: ml_collections.ConfigDict, info=None) -> Task:
   """The task of config.model.kind ('lm' or 'tagger')."""
   kind = check_choice(config.model.get('kind', 'lm'), SEQ_KINDS, 'model.kind')
   if kind == 'lm':
     return LMTask(config, info)
-  return TaggerTask(config, info)  # noqa: F821  (defined below)
+  return TaggerTask(config, info)
 
 
 
