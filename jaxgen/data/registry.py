@@ -13,6 +13,7 @@ Names:
                  English text from Debian's `fortunes` and `dict-gcide` (jaxgen.data.text):
                  byte-level windows for character language models; headwords with their
                  syllable breaks for tagging.
+  adding         the adding problem of Hochreiter & Schmidhuber 1997 (jaxgen.data.synthetic).
   dates, deu_eng sequence pairs: human-written dates in many languages (babel's locale
                  data) to ISO dates (jaxgen.data.dates); German-English sentence pairs from
                  Debian's `dict-freedict-deu-eng` (jaxgen.data.translation).
@@ -301,6 +302,7 @@ register_lazy('speech8k', 'jaxgen.data.audio:speech8k')
 register_lazy('music8k', 'jaxgen.data.audio:music8k')
 register_lazy('tfds_audio', 'jaxgen.data.audio:tfds_audio')
 register_lazy('fortunes', 'jaxgen.data.text:fortunes')
+register_lazy('adding', 'jaxgen.data.synthetic:adding')
 register_lazy('gcide_syllables', 'jaxgen.data.text:gcide_syllables')
 register_lazy('dates', 'jaxgen.data.dates:dates')
 register_lazy('deu_eng', 'jaxgen.data.translation:deu_eng')

@@ -101,4 +101,56 @@ def syllables_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
   return c
 
 
+def readout_config(name: str, variant: str = '', dataset: str = 'adding'
+                   ) -> ml_collections.ConfigDict:
+  """LSTM against Elman on one output per sequence (experiments/adding_problem.py,
+  experiments/rowmnist_lstm.py).
+
+  Variants: cell=lstm (default) or cell=elman; for the adding problem T=<min length>
+  (default 100); 'tiny' (the tests' size).
+  """
+  options = {'cell': ('lstm', ('lstm', 'elman'))}
+  if dataset == 'adding':
+    options['T'] = 100
+  v = parse_variant(variant, name, options=options, paper=False)
+  c = base_config()
+  c.task = 'seq'
+  c.data.name = dataset
+  c.model.kind = 'readout'
+  c.model.cell = v.cell
+  c.model.num_layers = 1
+  c.optimizer.name = 'adam'
+  c.optimizer.schedule = 'cosine'
+  c.optimizer.grad_clip_norm = 1.0
+  c.num_samples = 0
+  if dataset == 'adding':
+    c.data.kwargs = ml_collections.ConfigDict({'T': int(v.T)})
+    c.data.batch_size = 32
+    c.data.eval_batch_size = 500
+    c.model.objective = 'regress'
+    c.model.features = 64
+    c.optimizer.learning_rate = 3e-3
+    set_schedule(c, 4000, log_every=200, eval_every=500, checkpoint_every=500)
+    if v.tiny:
+      c.data.kwargs.num_examples = 2000
+      c.model.features = 32
+      c.optimizer.learning_rate = 1e-2
+      set_schedule(c, 400, log_every=100, eval_every=400, checkpoint_every=400)
+  else:
+    c.data.batch_size = 64
+    c.data.eval_batch_size = 500
+    c.model.objective = 'classify'
+    c.model.features = 128
+    c.optimizer.learning_rate = 2e-3
+    set_schedule(c, 3000, log_every=200, eval_every=500, checkpoint_every=500)
+    if v.tiny:
+      c.model.features = 48
+      c.optimizer.learning_rate = 5e-3
+      set_schedule(c, 300, log_every=100, eval_every=300, checkpoint_every=300)
+  if not v.tiny:
+    metric, mode = ('mse', 'min') if dataset == 'adding' else ('accuracy', 'max')
+    set_selection(c, metric, mode, eval_every=500, patience=0, validation_fraction=0.1)
+  return c
+
+
 # ============================================================== 2. encoder-decoders

@@ -4,6 +4,9 @@
            with the stack's skip connections), over token inputs (Elman 1990's character
            prediction, Graves 2013's text prediction). `embed_dim=0` feeds one-hot vectors,
            as Graves does; otherwise a learned embedding.
+  SequenceReadout
+           one output per sequence, read from the stack at each sequence's last valid step
+           (the adding problem's regression, row-by-row MNIST's classes).
   Tagger   per-position labels from a (usually bidirectional) stack: the syllabification
            and tagging readout (Graves & Schmidhuber 2005; Schuster & Paliwal 1997).
 
@@ -94,3 +97,28 @@ class Tagger(nn.Module):
       x = jax.nn.one_hot(tokens, self.vocab_size, dtype=jnp.float32)
     feats, _ = self.stack(x, lengths, train=train)
     return nn.Dense(self.num_classes, name='readout')(feats)
+
+
+class SequenceReadout(nn.Module):
+  """One output vector per sequence: a Dense on the stack's features at the last valid step.
+
+  Attributes:
+    num_outputs: the output width (classes, or 1 for a regression).
+    stack: a unidirectional recurrent stack (its last step has read the whole sequence).
+  """
+  num_outputs: int
+  stack: RNNStack
+
+  @nn.compact
+  def __call__(self, x, lengths=None, train: bool = False):
+    """x float [batch, time, features] -> [batch, num_outputs]."""
+    if self.stack.bidirectional:
+      raise ValueError('SequenceReadout reads the last step of a unidirectional stack; set '
+                       'bidirectional=False.')
+    feats, _ = self.stack(x, lengths, train=train)
+    if lengths is None:
+      last = feats[:, -1]
+    else:
+      idx = jnp.clip(jnp.asarray(lengths) - 1, 0, feats.shape[1] - 1)
+      last = jnp.take_along_axis(feats, idx[:, None, None], 1)[:, 0]
+    return nn.Dense(self.num_outputs, name='readout')(last)

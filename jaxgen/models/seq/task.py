@@ -22,7 +22,7 @@ from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.train.task import Task, Variables
 
 LN2 = math.log(2.0)
-SEQ_KINDS = ('lm', 'tagger')
+SEQ_KINDS = ('lm', 'tagger', 'readout')
 
 
 # ============================================================== 1. language models, taggers
@@ -230,11 +230,86 @@ class TaggerTask(Task):
     return self is other
 
 
+READOUT_KEYS = dict(kind='readout', objective='regress', tolerance=0.04)
+OBJECTIVES = ('regress', 'classify')
+
+
+class ReadoutTask(Task):
+  """One output per sequence (config.task 'seq', model.kind 'readout').
+
+  objective 'regress': the adding problem (Hochreiter & Schmidhuber 1997): data 'x' float
+    [n, T, F], 'length', 'target' float [n]; loss MSE; metrics 'mse' and 'solved' (the
+    share with |error| < `tolerance`, the paper's 0.04 criterion).
+  objective 'classify': row-by-row images (e.g. mnist5k: 28 steps of 28 pixels): data
+    'image' uint8 [n, h, w, c] read one row per step (scaled to [0, 1]), 'label'; loss
+    cross-entropy; metric 'accuracy'.
+  config.model: the (unidirectional) `RNNStack` fields.
+  """
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
+    super().__init__(config)
+    t, kwargs = read_model_config(config.model, 'seq (kind readout)', READOUT_KEYS, RNNStack)
+    check_choice(kwargs.get('cell', 'lstm'), CELLS, 'model.cell')
+    self.objective = check_choice(t['objective'], OBJECTIVES, 'model.objective')
+    self.tolerance = float(t['tolerance'])
+    if self.objective == 'classify':
+      feature(info, 'image', 'seq (kind readout, classify)')
+      self.num_classes = int((info or {}).get('num_classes') or 0)
+      if not self.num_classes:
+        raise ValueError("model.objective 'classify' needs labelled data (info num_classes).")
+      out = self.num_classes
+    else:
+      feature(info, 'x', 'seq (kind readout, regress)')
+      out = 1
+    self.net = lm_lib.SequenceReadout(out, RNNStack(**kwargs))
+
+  def _inputs(self, batch):
+    if self.objective == 'classify':
+      img = jnp.asarray(batch['image'], jnp.float32) / 255.0
+      x = img.reshape(img.shape[0], img.shape[1], -1)       # one row per step
+      return x, None
+    return jnp.asarray(batch['x'], jnp.float32), jnp.asarray(batch['length'])
+
+  def init(self, rng, batch) -> Variables:
+    x, n = self._inputs(batch)
+    return Variables(params=self.net.init(rng, x[:1], None if n is None else n[:1])['params'])
+
+  def _per_example(self, params, batch, rng=None, train=False):
+    x, n = self._inputs(batch)
+    rngs = {'dropout': rng} if (train and rng is not None) else None
+    out = self.net.apply({'params': params}, x, n, train=train, rngs=rngs)
+    if self.objective == 'classify':
+      labels = jnp.asarray(batch['label'], jnp.int32)
+      logp = jax.nn.log_softmax(out.astype(jnp.float32))
+      nll = -jnp.take_along_axis(logp, labels[:, None], -1)[:, 0]
+      return nll, {'accuracy': (jnp.argmax(out, -1) == labels).astype(jnp.float32)}
+    err = out[:, 0] - jnp.asarray(batch['target'], jnp.float32)
+    return err ** 2, {'mse': err ** 2,
+                      'solved': (jnp.abs(err) < self.tolerance).astype(jnp.float32)}
+
+  def loss(self, params, extra, batch, rng):
+    per, metrics = self._per_example(params, batch, rng, train=True)
+    return jnp.mean(per), ({k: jnp.mean(v) for k, v in metrics.items()}, extra)
+
+  def eval_step(self, params, extra, batch, rng):
+    del extra, rng
+    per, metrics = self._per_example(params, batch)
+    return dict(metrics, loss=per)
+
+  def __hash__(self):
+    return id(self)
+
+  def __eq__(self, other):
+    return self is other
+
+
 def make_seq_task(config: ml_collections.ConfigDict, info=None) -> Task:
-  """The task of config.model.kind ('lm' or 'tagger')."""
+  """The task of config.model.kind ('lm', 'tagger' or 'readout')."""
   kind = check_choice(config.model.get('kind', 'lm'), SEQ_KINDS, 'model.kind')
   if kind == 'lm':
     return LMTask(config, info)
+  if kind == 'readout':
+    return ReadoutTask(config, info)
   return TaggerTask(config, info)
 
 
