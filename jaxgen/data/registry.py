@@ -14,6 +14,7 @@ Names:
                  byte-level windows for character language models; headwords with their
                  syllable breaks for tagging.
   adding         the adding problem of Hochreiter & Schmidhuber 1997 (jaxgen.data.synthetic).
+  arith_trees    arithmetic expression trees evaluated mod 10, as trees and as bracketed text.
   dates, deu_eng sequence pairs: human-written dates in many languages (babel's locale
                  data) to ISO dates (jaxgen.data.dates); German-English sentence pairs from
                  Debian's `dict-freedict-deu-eng` (jaxgen.data.translation).
@@ -303,6 +304,7 @@ register_lazy('music8k', 'jaxgen.data.audio:music8k')
 register_lazy('tfds_audio', 'jaxgen.data.audio:tfds_audio')
 register_lazy('fortunes', 'jaxgen.data.text:fortunes')
 register_lazy('adding', 'jaxgen.data.synthetic:adding')
+register_lazy('arith_trees', 'jaxgen.data.synthetic:arith_trees')
 register_lazy('gcide_syllables', 'jaxgen.data.text:gcide_syllables')
 register_lazy('dates', 'jaxgen.data.dates:dates')
 register_lazy('deu_eng', 'jaxgen.data.translation:deu_eng')

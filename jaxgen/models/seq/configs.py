@@ -153,4 +153,44 @@ def readout_config(name: str, variant: str = '', dataset: str = 'adding'
   return c
 
 
+TREE_ARCHS = ('treelstm', 'rnn', 'lstm')
+
+
+def trees_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
+  """Expression trees over digits, + mod 10 / max / min (experiments/arith_trees.py).
+
+  Variants: arch=treelstm (Tai et al. 2015; default), arch=rnn (Socher et al. 2011, per-
+  operator composition), arch=lstm (the sequential baseline: an LSTM reading the bracketed
+  infix text of the same expressions); 'tiny' (the tests' size).
+  """
+  v = parse_variant(variant, name, options={'arch': ('treelstm', TREE_ARCHS)}, paper=False)
+  c = base_config()
+  c.task = 'seq'
+  c.data.name = 'arith_trees'
+  c.data.batch_size = 64
+  c.data.eval_batch_size = 500
+  if v.arch == 'lstm':
+    c.model.kind = 'readout'
+    c.model.objective = 'classify'
+    c.model.cell = 'lstm'
+  else:
+    c.model.kind = 'tree'
+    c.model.arch = v.arch
+  c.model.features = 128
+  c.optimizer.name = 'adam'
+  c.optimizer.learning_rate = 2e-3
+  c.optimizer.schedule = 'cosine'
+  c.optimizer.grad_clip_norm = 1.0
+  c.num_samples = 0
+  set_schedule(c, 5000, log_every=250, eval_every=500, checkpoint_every=500)
+  if v.tiny:
+    c.data.kwargs = ml_collections.ConfigDict({'max_depth': 3, 'num_examples': 10_000})
+    c.model.features = 48
+    c.optimizer.learning_rate = 5e-3
+    set_schedule(c, 600, log_every=100, eval_every=600, checkpoint_every=600)
+  else:
+    set_selection(c, 'accuracy', 'max', eval_every=500, patience=0, validation_fraction=0.1)
+  return c
+
+
 # ============================================================== 2. encoder-decoders

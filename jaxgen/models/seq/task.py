@@ -22,7 +22,7 @@ from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.train.task import Task, Variables
 
 LN2 = math.log(2.0)
-SEQ_KINDS = ('lm', 'tagger', 'readout')
+SEQ_KINDS = ('lm', 'tagger', 'readout', 'tree')
 
 
 # ============================================================== 1. language models, taggers
@@ -241,8 +241,9 @@ class ReadoutTask(Task):
     [n, T, F], 'length', 'target' float [n]; loss MSE; metrics 'mse' and 'solved' (the
     share with |error| < `tolerance`, the paper's 0.04 criterion).
   objective 'classify': row-by-row images (e.g. mnist5k: 28 steps of 28 pixels): data
-    'image' uint8 [n, h, w, c] read one row per step (scaled to [0, 1]), 'label'; loss
-    cross-entropy; metric 'accuracy'.
+    'image' uint8 [n, h, w, c] read one row per step (scaled to [0, 1]), 'label'; or, for
+    data without images, 'tokens' [n, T] (one-hot) and 'length' (the sequential baseline
+    of the tree task); loss cross-entropy; metric 'accuracy'.
   config.model: the (unidirectional) `RNNStack` fields.
   """
 
@@ -253,7 +254,11 @@ class ReadoutTask(Task):
     self.objective = check_choice(t['objective'], OBJECTIVES, 'model.objective')
     self.tolerance = float(t['tolerance'])
     if self.objective == 'classify':
-      feature(info, 'image', 'seq (kind readout, classify)')
+      feats = (info or {}).get('features', {})
+      self.input_key = 'image' if 'image' in feats else 'tokens'
+      feature(info, self.input_key, 'seq (kind readout, classify)')
+      if self.input_key == 'tokens':
+        self.vocab_size = len(_vocab(info, 'seq (kind readout, tokens)'))
       self.num_classes = int((info or {}).get('num_classes') or 0)
       if not self.num_classes:
         raise ValueError("model.objective 'classify' needs labelled data (info num_classes).")
@@ -264,6 +269,9 @@ class ReadoutTask(Task):
     self.net = lm_lib.SequenceReadout(out, RNNStack(**kwargs))
 
   def _inputs(self, batch):
+    if self.objective == 'classify' and self.input_key == 'tokens':   # one-hot tokens
+      x = jax.nn.one_hot(jnp.asarray(batch['tokens'], jnp.int32), self.vocab_size)
+      return x, jnp.asarray(batch['length'])
     if self.objective == 'classify':
       img = jnp.asarray(batch['image'], jnp.float32) / 255.0
       x = img.reshape(img.shape[0], img.shape[1], -1)       # one row per step
@@ -303,13 +311,84 @@ class ReadoutTask(Task):
     return self is other
 
 
+TREE_KEYS = dict(kind='tree', arch='treelstm', features=64)
+
+
+class TreeTask(Task):
+  """Classifying trees by their root vector (config.task 'seq', model.kind 'tree').
+
+  The recursive nets of `jaxgen.models.seq.recursive` (arch 'rnn': Socher et al. 2011 with
+  per-label composition; 'treelstm': Tai et al. 2015) on `tree_arrays` data (e.g.
+  arith_trees: expressions evaluated mod 10). Metrics: 'loss', 'accuracy', and the accuracy
+  by tree height ('accuracy_h<k>', averaged over the trees of that height).
+  """
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
+    super().__init__(config)
+    t, _ = read_model_config(config.model, 'seq (kind tree)', TREE_KEYS)
+    from jaxgen.models.seq import recursive  # pylint: disable=g-import-not-at-top
+    check_choice(t['arch'], recursive.ARCHS, 'model.arch')
+    info = info or {}
+    feature(info, 'node_token', 'seq (kind tree)')
+    vocab = _vocab(info, 'seq (kind tree)')
+    for key in ('num_classes', 'max_depth', 'num_ops'):
+      if key not in info:
+        raise ValueError(f"The tree task needs tree data whose info has {key!r} "
+                         '(jaxgen.data.synthetic.arith_trees).')
+    del vocab
+    self.max_height = int(info['max_depth'])
+    # Node tokens: digits 0..9 then the operators (jaxgen.data.synthetic.tree_arrays).
+    self.net = recursive.TreeClassifier(
+        recursive.RecursiveNet(vocab_size=10 + int(info['num_ops']), features=int(t['features']),
+                               num_labels=int(info['num_ops']), num_leaf_tokens=10,
+                               max_height=self.max_height, arch=t['arch']),
+        int(info['num_classes']))
+
+  @staticmethod
+  def _args(batch):
+    return [jnp.asarray(batch[k], jnp.int32)
+            for k in ('node_token', 'left', 'right', 'height', 'num_nodes')]
+
+  def init(self, rng, batch) -> Variables:
+    return Variables(params=self.net.init(rng, *[a[:1] for a in self._args(batch)])['params'])
+
+  def _per_example(self, params, batch):
+    logits = self.net.apply({'params': params}, *self._args(batch))
+    labels = jnp.asarray(batch['label'], jnp.int32)
+    nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], -1)[:, 0]
+    return nll, (jnp.argmax(logits, -1) == labels).astype(jnp.float32)
+
+  def loss(self, params, extra, batch, rng):
+    nll, acc = self._per_example(params, batch)
+    return jnp.mean(nll), ({'accuracy': jnp.mean(acc)}, extra)
+
+  def eval_step(self, params, extra, batch, rng):
+    del extra, rng
+    nll, acc = self._per_example(params, batch)
+    args = self._args(batch)
+    root_height = jnp.take_along_axis(args[3], (args[4] - 1)[:, None], 1)[:, 0]
+    out = {'loss': nll, 'accuracy': acc}
+    for k in range(1, self.max_height + 1):
+      at = (root_height == k).astype(jnp.float32)
+      out[f'accuracy_h{k}'] = (acc * at, at)
+    return out
+
+  def __hash__(self):
+    return id(self)
+
+  def __eq__(self, other):
+    return self is other
+
+
 def make_seq_task(config: ml_collections.ConfigDict, info=None) -> Task:
-  """The task of config.model.kind ('lm', 'tagger' or 'readout')."""
+  """The task of config.model.kind ('lm', 'tagger', 'readout' or 'tree')."""
   kind = check_choice(config.model.get('kind', 'lm'), SEQ_KINDS, 'model.kind')
   if kind == 'lm':
     return LMTask(config, info)
   if kind == 'readout':
     return ReadoutTask(config, info)
+  if kind == 'tree':
+    return TreeTask(config, info)
   return TaggerTask(config, info)
 
 
