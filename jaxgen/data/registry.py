@@ -9,7 +9,7 @@ Names:
                  2-D toy densities (key 'x', float32 [n, 2]), sampled with a fixed seed.
   speech8k, music8k
                  8 kHz audio from Debian's asterisk sound packages (see jaxgen.data.audio).
-  fortunes, gcide_syllables
+  fortunes, gcide_text, gcide_syllables
                  English text from Debian's `fortunes` and `dict-gcide` (jaxgen.data.text):
                  byte-level windows for character language models; headwords with their
                  syllable breaks for tagging.
@@ -306,5 +306,6 @@ register_lazy('fortunes', 'jaxgen.data.text:fortunes')
 register_lazy('adding', 'jaxgen.data.synthetic:adding')
 register_lazy('arith_trees', 'jaxgen.data.synthetic:arith_trees')
 register_lazy('gcide_syllables', 'jaxgen.data.text:gcide_syllables')
+register_lazy('gcide_text', 'jaxgen.data.text:gcide_text')
 register_lazy('dates', 'jaxgen.data.dates:dates')
 register_lazy('deu_eng', 'jaxgen.data.translation:deu_eng')

@@ -180,8 +180,33 @@ def windows(ids: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
   return out, lengths
 
 
+def _held_out(key: str, split_salt: str, validation_fraction: float, validation_seed: int
+              ) -> str:
+  """The split of an item: 10% test by hash, then `validation_fraction` of the rest."""
+  s = split_of(key, (TEST_FRACTION, 0.0), salt=split_salt)
+  if s != 'test' and validation_fraction:
+    hit = split_of(key, (validation_fraction, 0.0),
+                   salt=f'{split_salt}validation-{validation_seed}') == 'test'
+    s = 'validation' if hit else 'train'
+  return s
+
+
+def stream_source(items: Sequence[str], split: str, separator: str, seq_len: int,
+                  max_chars: int | None, info: dict | None = None):
+  """Byte windows (`windows`) of `items` joined by `separator` (ending with it too)."""
+  from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
+  vocab = Vocab.bytes()
+  ids = np.asarray(vocab.encode(separator.join(items) + separator), np.int32)
+  if max_chars is not None:
+    ids = ids[:int(max_chars)]
+  tokens, lengths = windows(ids, int(seq_len))
+  return ArraySource({'tokens': tokens, 'length': lengths},
+                     info=dict(info or {}, vocab=vocab, num_chars=int(len(ids)), split=split))
+
+
 def fortunes(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
-             seq_len: int = 128, max_chars: int | None = None, directory: str = FORTUNES_DIR):
+             seq_len: int = 128, max_chars: int | None = None,
+             max_eval_chars: int | None = None, directory: str = FORTUNES_DIR):
   """Byte-level windows of Debian's `fortunes` text (2.5 MB of English), for character LMs.
 
   Whole fortunes are held out by a hash of their text (`split_of`): 10% test, then
@@ -195,28 +220,17 @@ def fortunes(split: str, validation_fraction: float = 0.0, validation_seed: int 
     validation_fraction: the share of non-test fortunes held out as validation.
     validation_seed: salts the validation carve (the test split never moves).
     seq_len: predictions per window.
-    max_chars: keep only the first `max_chars` bytes of the split (smaller runs).
+    max_chars: keep only the first `max_chars` bytes of the train split (smaller runs).
+    max_eval_chars: the same for validation and test (default: `max_chars`).
   Returns:
     An ArraySource with 'tokens' int32 [n, seq_len + 1] and 'length' int32 [n]; info has
     'vocab' (the byte vocabulary) and 'num_chars' (bytes in the split, before windowing).
   """
-  from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
   _check_split('fortunes', split, validation_fraction)
-  parts = []
-  for t in read_fortunes(directory):
-    s = split_of(t, (TEST_FRACTION, 0.0))
-    if s != 'test' and validation_fraction:
-      s = 'validation' if split_of(t, (validation_fraction, 0.0),
-                                   salt=f'validation-{validation_seed}') == 'test' else 'train'
-    if s == split:
-      parts.append(t)
-  vocab = Vocab.bytes()
-  ids = np.asarray(vocab.encode('\n%\n'.join(parts) + '\n%\n'), np.int32)
-  if max_chars is not None:
-    ids = ids[:int(max_chars)]
-  tokens, lengths = windows(ids, int(seq_len))
-  return ArraySource({'tokens': tokens, 'length': lengths},
-                     info={'vocab': vocab, 'num_chars': int(len(ids))})
+  parts = [t for t in read_fortunes(directory)
+           if _held_out(t, '', validation_fraction, validation_seed) == split]
+  cap = max_chars if split == 'train' or max_eval_chars is None else max_eval_chars
+  return stream_source(parts, split, '\n%\n', seq_len, cap)
 
 
 fortunes.own_validation = True
@@ -310,3 +324,40 @@ def gcide_syllables(split: str, validation_fraction: float = 0.0, validation_see
 
 
 gcide_syllables.own_validation = True
+
+
+def read_gcide_entries(path: str = GCIDE_DICT) -> list[str]:
+  """The GCIDE dictionary's entries (headword line and definitions), indentation removed.
+
+  The database header (the '00-database-*' entries and the licence text before the first
+  entry of letter A) is skipped.
+  """
+  raw = _read_gcide(path)
+  start = raw.find('\nA \\')
+  body = raw[start + 1:] if start >= 0 else raw
+  out = []
+  for entry in body.split('\n\n'):
+    lines = [ln.strip() for ln in entry.strip('\n').splitlines()]
+    text = '\n'.join(ln for ln in lines if ln)
+    if text:
+      out.append(text)
+  return out
+
+
+def gcide_text(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
+               seq_len: int = 128, max_chars: int | None = 4_000_000,
+               max_eval_chars: int | None = 400_000, path: str = GCIDE_DICT):
+  """Byte windows of the GCIDE dictionary's text (definitions), for character LMs.
+
+  Entries are held out by hash (10% test, then `validation_fraction` of the rest), joined
+  by blank lines. The whole text is 40 MB; by default train keeps its first 4 MB and
+  validation / test their first 400 kB (`max_chars`, `max_eval_chars`; None: all).
+  """
+  _check_split('gcide_text', split, validation_fraction)
+  parts = [e for e in read_gcide_entries(path)
+           if _held_out(e, 'gcide-text', validation_fraction, validation_seed) == split]
+  cap = max_chars if split == 'train' else max_eval_chars
+  return stream_source(parts, split, '\n\n', seq_len, cap)
+
+
+gcide_text.own_validation = True

@@ -140,6 +140,18 @@ def test_fortunes_splits_hold_out_whole_fortunes():
     registry.load('fortunes', 'validation')
 
 
+def test_gcide_text_holds_out_whole_entries():
+  entries = text.read_gcide_entries()
+  assert len(entries) > 100_000 and entries[0].startswith('A \\A\\')
+  from jaxgen.data import registry
+  test = registry.load('gcide_text', 'test', max_eval_chars=20_000)
+  assert test.info['num_chars'] == 20_000
+  body = test.info['vocab'].decode(np.concatenate([w[1:n] for w, n in zip(
+      test.arrays['tokens'], test.arrays['length'])]), stop_at_eos=False)
+  first = next(e for e in entries if text.split_of(e, (0.1, 0.0), salt='gcide-text') == 'test')
+  assert body.startswith(first[1:])        # the stream's first byte is no window's target
+
+
 @pytest.mark.learning
 def test_tiny_lstm_lm_beats_the_interpolated_trigram_on_held_out_fortunes(tmp_path):
   from jaxgen import experiments

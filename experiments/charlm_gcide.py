@@ -1,0 +1,17 @@
+"""Character language models on dictionary English (GCIDE definitions): Elman, LSTM, deep LSTM.
+
+Run:   jaxgen train charlm_gcide --workdir /tmp/charlm_gcide_lstm
+       jaxgen train charlm_gcide:arch=elman --workdir /tmp/charlm_gcide_elman
+       jaxgen train charlm_gcide:arch=deep_lstm --workdir /tmp/charlm_gcide_deep
+Tiny:  jaxgen train charlm_gcide:tiny --workdir /tmp/charlm_gcide_tiny
+
+Data: Debian's `dict-gcide` (the 1913 Webster with later additions: 40 MB), entries held out
+by hash; the first 4 MB of the train entries (letters A to about C) and 400 kB of the test
+entries, byte level, windows of 128. Same models, schedule and baselines as
+charlm_fortunes (`jaxgen.models.seq.configs.charlm_config`).
+"""
+from jaxgen.models.seq.configs import charlm_config
+
+
+def get_config(variant: str = ''):
+  return charlm_config('charlm_gcide', variant, 'gcide_text')
