@@ -1,6 +1,12 @@
-"""Recurrent sequence models (task 'seq'): RNNs, LSTMs, deep and bidirectional stacks.
+"""Recurrent sequence models: task 'seq' (LMs, taggers, readouts, trees) and 'seq2seq'.
 
-  rnn       cells (Elman, LSTM with forget bias and peepholes, GRU), truncated BPTT, output
-            masking, the deep RNN of Graves (2013) and bidirectional layers.
+  rnn        cells (Elman, LSTM with forget bias and peepholes, GRU), truncated BPTT, output
+             masking, the deep RNN of Graves (2013) and bidirectional layers.
+  lm         the networks over an `RNNStack`: language model, tagger, sequence readout.
+  recursive  recursive nets over batched trees (Socher et al. 2011; Tree-LSTM, Tai et al. 2015).
+  sampling   language-model sampling with an explicit carry (and the naive reference), and
+             encoder-decoder decoding.
+  task       `make_task`: LMTask, TaggerTask, ReadoutTask, TreeTask; Seq2SeqTask.
+  configs    the experiments' configs.
 """
 from jaxgen.models.seq.task import make_task

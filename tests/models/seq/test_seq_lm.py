@@ -164,3 +164,21 @@ def test_tiny_lstm_lm_beats_the_interpolated_trigram_on_held_out_fortunes(tmp_pa
   assert lstm < trigram - 0.1, (lstm, trigram)
   samples = (tmp_path / 'samples' / 'final.txt').read_text()
   assert samples.count('\n') >= 1
+
+
+def test_killed_lm_run_resumes_to_the_same_parameters(tmp_path):
+  from jaxgen import experiments
+  config = experiments.get_config('charlm_fortunes:tiny,arch=deep_lstm')
+  config.progress = False
+  config.num_steps, config.checkpoint_every, config.eval_every = 6, 3, 0
+  config.num_samples = 0
+  config.model.dropout = 0.1                    # the dropout keys replay too
+  config.data.kwargs.max_chars = 20_000
+  config.model.baseline_orders = (1,)
+  experiments.train_and_evaluate(config, str(tmp_path / 'full'))
+  assert experiments.train_and_evaluate(config, str(tmp_path / 'killed'), stop_after=4) == {}
+  experiments.train_and_evaluate(config, str(tmp_path / 'killed'))
+  _, a = experiments.load_state(config, str(tmp_path / 'full'))
+  _, b = experiments.load_state(config, str(tmp_path / 'killed'))
+  for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
