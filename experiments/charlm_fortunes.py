@@ -11,6 +11,13 @@ fortunes held out by hash, 10% test; windows of 128 characters. The baselines ar
 the same code on the same windows (`jaxgen.eval.ngram`, fitted on the run's train split):
 the interpolated trigram and the unigram, and a 5-gram for scale.
 
+Default runs (measured, `--set progress=False`, 10% of train held out for validation, the best
+validation step tested; wall times on this 2-core CPU while other jobs ran):
+  arch=lstm   one LSTM layer of 512, one-hot inputs, 2,000 steps of 32 x 128 characters
+              (3.5 epochs, 28 min): 2.587 bits/char on held-out fortunes, against the
+              interpolated trigram's 3.080 and the unigram's 4.784 (a 5-gram: 2.416; the
+              LSTM's validation figure was still falling at the end of the schedule).
+
 Papers: Elman (1990) character prediction; Graves (2013), "Generating Sequences With
 Recurrent Neural Networks", Sec. 3 (1.24-1.32 bits/char on Penn Treebank characters with one
 layer of 1000 LSTM cells; 1.33-1.67 on Wikipedia with 7 layers of 700).
