@@ -17,6 +17,8 @@ validation step tested; wall times on this 2-core CPU while other jobs ran):
               (3.5 epochs, 28 min): 2.587 bits/char on held-out fortunes, against the
               interpolated trigram's 3.080 and the unigram's 4.784 (a 5-gram: 2.416; the
               LSTM's validation figure was still falling at the end of the schedule).
+  arch=elman  one tanh layer of 512, 3,000 steps (13 min): 2.697 bits/char; 0.11 behind
+              the LSTM, 0.38 ahead of the trigram.
 
 Papers: Elman (1990) character prediction; Graves (2013), "Generating Sequences With
 Recurrent Neural Networks", Sec. 3 (1.24-1.32 bits/char on Penn Treebank characters with one

@@ -46,7 +46,7 @@ def test_tiny_lstm_solves_the_adding_problem_and_elman_does_not(tmp_path):
     config = experiments.get_config(f'adding_problem:tiny,T=20,cell={cell}')
     config.progress = False
     solved[cell] = experiments.train_and_evaluate(config, str(tmp_path / cell))['eval/solved']
-  # Measured: LSTM 0.935, Elman 0.25 (predicting 0.5 solves 0.16).
+  # Measured: LSTM 0.88, Elman 0.25 (predicting 0.5 solves 0.16).
   assert solved['lstm'] > 0.8, solved
   assert solved['lstm'] > solved['elman'] + 0.3, solved
 
