@@ -70,7 +70,7 @@ def test_paper_variant_trains_longer_with_the_same_model(name):
 # One experiment per family (and per GAN / flow arch); the dataset's info is all a task needs.
 FAMILY_EXAMPLES = ['made_mnist', 'nice_mnist', 'glow_mnist', 'maf_2d', 'iaf_target',
                    'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist',
-                   'sagan_mnist', 'gan_8gaussians']
+                   'sagan_mnist', 'gan_8gaussians', 'dates_seq2seq']
 
 
 @pytest.mark.parametrize('name', FAMILY_EXAMPLES)

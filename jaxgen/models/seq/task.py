@@ -104,6 +104,10 @@ class Seq2SeqTask(Task):
       raise ValueError("The seq2seq family needs pair data with info['vocab'] = {'source': "
                        "Vocab, 'target': Vocab} (see jaxgen.data.text).")
     self.vocab = vocab
+    # Character vocabularies decode joined by '', word vocabularies by ' ' (or info['join']).
+    self.join = {side: (info.get('join') if info.get('join') is not None else (
+        '' if all(len(t) == 1 for t in vocab[side].tokens[len(text.SPECIALS):]) else ' '))
+                 for side in ('source', 'target')}
     (self.source_len,), _ = feature(info, 'source', 'seq2seq')
     (self.target_len,), _ = feature(info, 'target', 'seq2seq')
     self.net = seq2seq.Seq2Seq(len(vocab['source']), len(vocab['target']),
@@ -186,7 +190,8 @@ class Seq2SeqTask(Task):
     return out
 
   def decode_text(self, ids, side: str = 'target') -> str:
-    return self.vocab[side].decode(np.asarray(ids))
+    """The text of token ids (to the first EOS; PAD, BOS dropped)."""
+    return self.vocab[side].decode(np.asarray(ids), join=self.join[side])
 
   def _sample_sources(self, num: int):
     if self._samples is None or len(self._samples['source']) < num:
@@ -230,8 +235,7 @@ class Seq2SeqTask(Task):
         hyps[name] += [self.decode_text(p[i]) for i in np.flatnonzero(mask)]
       refs += [self.decode_text(batch['target'][i]) for i in np.flatnonzero(mask)]
       count += float(mask.sum())
-    tokenize = 'char' if not self.vocab['target'].byte_level and all(
-        len(tk) <= 1 for tk in self.vocab['target'].tokens[len(text.SPECIALS):]) else '13a'
+    tokenize = 'char' if self.join['target'] == '' else '13a'
     report = {'num_test': count, 'beam_size': self.beam_size}
     for name in hits:
       report[f'exact_match_{name}'] = hits[name] / max(count, 1.0)
@@ -268,8 +272,9 @@ class Seq2SeqTask(Task):
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, (src, toks, w) in zip(axes.flat, maps):
       plot_attention(ax, src, toks, w)
-      ax.set_title(f"{''.join(src)} -> {''.join(t for t in toks if t not in text.SPECIALS)}",
-                   fontsize=8)
+      src_text = self.join['source'].join(src)
+      out_text = self.join['target'].join(t for t in toks if t not in text.SPECIALS)
+      ax.set_title(f'{src_text} -> {out_text}', fontsize=8)
     for ax in list(axes.flat)[len(maps):]:
       ax.axis('off')
     fig.tight_layout()

@@ -282,3 +282,20 @@ def test_bad_config_values_raise_one_line_errors(model, match):
   with pytest.raises(ValueError, match=match) as e:
     task_lib.make_task(_config(**model), INFO)
   assert '\n' not in str(e.value)
+
+
+# ----------------------------------------------------------------------------- learning
+@pytest.mark.learning
+def test_tiny_dates_config_learns_to_translate_held_out_dates(tmp_path):
+  """dates_seq2seq:tiny (a 32-unit Bahdanau model, 400 steps) on dates never seen in
+  training, in any language: measured 0.996 greedy and beam exact match (3,680 test dates);
+  the threshold is 0.9 (chance is ~0: all 11 characters must be right)."""
+  from jaxgen import experiments  # pylint: disable=g-import-not-at-top
+  config = experiments.get_config('dates_seq2seq:tiny')
+  config.progress = False
+  out = experiments.train_and_evaluate(config, str(tmp_path))
+  assert out['final/exact_match_greedy'] >= 0.9, out
+  assert out['final/exact_match_beam'] >= 0.9, out
+  assert out['eval/accuracy'] >= 0.98, out
+  assert (tmp_path / 'attention' / 'final.png').stat().st_size > 1000
+  assert (tmp_path / 'samples' / 'final.txt').read_text().count('->') == config.num_samples
