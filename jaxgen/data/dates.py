@@ -85,19 +85,21 @@ def split_of_date(date: datetime.date, validation_fraction: float = 0.0,
   return 'train'
 
 
-def all_dates() -> list[datetime.date]:
-  n = (LAST - FIRST).days + 1
-  return [FIRST + datetime.timedelta(days=i) for i in range(n)]
+def all_dates(first_year: int = FIRST.year, last_year: int = LAST.year
+              ) -> list[datetime.date]:
+  """Every calendar day of the years first_year..last_year."""
+  first, last = datetime.date(first_year, 1, 1), datetime.date(last_year, 12, 31)
+  return [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 @functools.lru_cache(maxsize=8)
 def _pairs(validation_fraction: float, validation_seed: int, renderings_per_date: int,
-           seed: int):
+           seed: int, years: tuple[int, int] = (FIRST.year, LAST.year)):
   """{split: [(rendering, iso)]}, each date's renderings drawn by a seeded generator."""
   pairs_ = renderings()
   out = {s: [] for s in SPLITS}
   rng = np.random.default_rng([seed, renderings_per_date])
-  for date in all_dates():
+  for date in all_dates(*years):
     picks = rng.choice(len(pairs_), size=renderings_per_date, replace=False)
     split = split_of_date(date, validation_fraction, validation_seed)
     for p in picks:
@@ -107,8 +109,8 @@ def _pairs(validation_fraction: float, validation_seed: int, renderings_per_date
 
 @functools.lru_cache(maxsize=8)
 def _arrays(validation_fraction: float, validation_seed: int, renderings_per_date: int,
-            seed: int):
-  pairs = _pairs(validation_fraction, validation_seed, renderings_per_date, seed)
+            seed: int, years: tuple[int, int] = (FIRST.year, LAST.year)):
+  pairs = _pairs(validation_fraction, validation_seed, renderings_per_date, seed, years)
   source_vocab = text.Vocab.build([s for s, _ in pairs['train']])
   width = max(len(s) for split in SPLITS for s, _ in pairs[split])
   out = {}
@@ -120,7 +122,8 @@ def _arrays(validation_fraction: float, validation_seed: int, renderings_per_dat
 
 
 def dates(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
-          renderings_per_date: int = 1, seed: int = 0, **kw) -> ArraySource:
+          renderings_per_date: int = 1, seed: int = 0, first_year: int = FIRST.year,
+          last_year: int = LAST.year, **kw) -> ArraySource:
   """Split `split` of the dates dataset (see the module docstring).
 
   Args:
@@ -129,12 +132,15 @@ def dates(split: str, validation_fraction: float = 0.0, validation_seed: int = 0
     validation_seed: salts the choice of validation dates.
     renderings_per_date: how many different (locale, format) renderings of each date.
     seed: seeds the choice of renderings (not the split, which is by date only).
+    first_year, last_year: a sub-range of 1950..2049 (a smaller dataset for quick runs; a
+      date's split does not depend on the range).
   Raises:
     ValueError: for an unknown split or argument, or 'validation' without a fraction.
   """
   if kw:
     raise ValueError(f'Unknown argument(s) {", ".join(sorted(kw))} of the dates dataset; '
-                     'valid: validation_fraction, validation_seed, renderings_per_date, seed.')
+                     'valid: validation_fraction, validation_seed, renderings_per_date, seed, '
+                     'first_year, last_year.')
   if split not in SPLITS:
     raise ValueError(f'Unknown split {split!r} for dataset dates; valid: {SPLITS}.')
   if split == 'validation' and not validation_fraction:
@@ -143,8 +149,13 @@ def dates(split: str, validation_fraction: float = 0.0, validation_seed: int = 0
   n = len(renderings())
   if not 1 <= int(renderings_per_date) <= n:
     raise ValueError(f'renderings_per_date must lie in [1, {n}], got {renderings_per_date}.')
+  if not FIRST.year <= int(first_year) <= int(last_year) <= LAST.year:
+    raise ValueError(f'first_year and last_year must satisfy {FIRST.year} <= first_year <= '
+                     f'last_year <= {LAST.year} (two-digit years are read in that century); '
+                     f'got {first_year}, {last_year}.')
   arrays, source_vocab = _arrays(float(validation_fraction), int(validation_seed),
-                                 int(renderings_per_date), int(seed))
+                                 int(renderings_per_date), int(seed),
+                                 (int(first_year), int(last_year)))
   return ArraySource(arrays[split], info={
       'vocab': {'source': source_vocab, 'target': TARGET_VOCAB}})
 

@@ -86,3 +86,14 @@ def test_deterministic_and_strict_arguments():
     data.load('dates', 'train', renderings_per_date=0)
   with pytest.raises(ValueError, match='Unknown argument'):
     dates.dates('train', locale='en')
+  with pytest.raises(ValueError, match='first_year'):
+    dates.dates('train', first_year=1900)
+
+
+def test_a_range_of_years_keeps_each_dates_split():
+  small = {s: set(_isos(data.load('dates', s, first_year=2000, last_year=2003)))
+           for s in ('train', 'test')}
+  full_test = set(_isos(data.load('dates', 'test')))
+  assert small['test'] and small['test'] <= full_test
+  assert not small['train'] & full_test
+  assert all(d[:4] in ('2000', '2001', '2002', '2003') for d in small['train'])

@@ -299,3 +299,24 @@ def test_tiny_dates_config_learns_to_translate_held_out_dates(tmp_path):
   assert out['eval/accuracy'] >= 0.98, out
   assert (tmp_path / 'attention' / 'final.png').stat().st_size > 1000
   assert (tmp_path / 'samples' / 'final.txt').read_text().count('->') == config.num_samples
+
+
+def test_killed_tiny_run_resumes_to_the_same_parameters(tmp_path):
+  """The whole-system check for this family: checkpoint, kill, resume, same state."""
+  import os  # pylint: disable=g-import-not-at-top
+  from jaxgen import experiments  # pylint: disable=g-import-not-at-top
+  config = experiments.get_config('dates_seq2seq:tiny')
+  config.progress = False
+  config.num_steps, config.checkpoint_every, config.eval_every = 6, 3, 6
+  config.num_samples, config.model.attention_maps = 0, 0
+  config.data.kwargs = {'first_year': 2000, 'last_year': 2003}     # 146 test dates
+  full = experiments.train_and_evaluate(config, str(tmp_path / 'full'))
+  assert experiments.train_and_evaluate(config, str(tmp_path / 'killed'), stop_after=5) == {}
+  assert sorted(os.listdir(tmp_path / 'killed' / 'checkpoints'))[-1] == '3'
+  resumed = experiments.train_and_evaluate(config, str(tmp_path / 'killed'))
+  _, s_full = experiments.load_state(config, str(tmp_path / 'full'))
+  _, s_res = experiments.load_state(config, str(tmp_path / 'killed'))
+  for a, b in zip(jax.tree.leaves(s_full), jax.tree.leaves(s_res)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  assert resumed['eval/nll'] == full['eval/nll']
+  assert resumed['final/exact_match_beam'] == full['final/exact_match_beam']
