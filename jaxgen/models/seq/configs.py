@@ -85,4 +85,15 @@ def seq2seq_config(name: str, variant: str = '', dataset: str = 'dates'
     c.data.batch_size = 80
     c.optimizer.learning_rate = 1e-3
     set_schedule(c, 20_000, log_every=200, eval_every=2000, checkpoint_every=2000)
+  if dataset == 'deu_eng' and not v.paper:   # words, not characters: a wider model
+    if v.tiny:
+      c.data.kwargs = {'max_words': 6}
+      set_schedule(c, 200, log_every=50, eval_every=200, checkpoint_every=100, num_samples=4)
+    else:
+      c.data.kwargs = {'max_words': 10, 'min_count': 3}
+      m.features, m.embed_dim, m.attention_dim, m.readout_dim = 96, 96, 96, 64
+      c.optimizer.learning_rate = 2e-3
+      c.data.eval_batch_size = 128
+      set_schedule(c, 2000, log_every=100, eval_every=1000, checkpoint_every=1000,
+                   num_samples=16)
   return c
