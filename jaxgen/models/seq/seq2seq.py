@@ -3,8 +3,10 @@ et al. (2015).
 
   attention='none'      the encoder's final carry initialises the decoder, which sees nothing
                         else of the source (Sutskever 2014, with the source optionally read
-                        reversed, `reverse_source`; Cho 2014's RNN encoder-decoder):
+                        reversed, `reverse_source`):
                           h_t = f(h_{t-1}, E y_{t-1}),  p(y_t) = softmax(W_o h_t).
+                        (Cho 2014's RNN encoder-decoder also feeds its summary c to every
+                        decoder step and to the readout; that variant is not built here.)
   attention='bahdanau'  RNNsearch (Bahdanau 2015, sec. 3 and appendix A): a bidirectional
                         encoder's annotations h_j = [fwd h_j; bwd h_j]; s_0 = tanh(W_s bwd h_1)
                         (the backward state at the first source position, A.2.2); per step
@@ -12,6 +14,8 @@ et al. (2015).
                           s_i = f(s_{i-1}, [E y_{i-1}; c_i])
                           t_i = maxout(U_o s_i + V_o E y_{i-1} + C_o c_i) (deep output, A.2.2)
                           p(y_i) = softmax(W_o t_i)                     (eq. 4: g(y_{i-1}, s_i, c_i))
+                        (appendix A.2.2 writes U_o s_{i-1} in t~_i; we follow eq. 4's s_i, the
+                        state that has just read c_i);
   attention='luong'     global / local attention (Luong 2015, sec. 3): stacked cells read
                         x_t = [E y_{t-1}; h~_{t-1}] (input feeding, sec. 3.3, or E y_{t-1}
                         alone), then

@@ -189,6 +189,11 @@ class Seq2SeqTask(Task):
                                             batch['target_length'])
     return out
 
+  def _bleu_text(self, ids) -> str:
+    """A target's text for BLEU: UNK tokens dropped, so an UNK never matches an UNK."""
+    ids = np.asarray(ids)
+    return self.decode_text(np.where(ids == text.UNK, text.PAD, ids))
+
   def decode_text(self, ids, side: str = 'target') -> str:
     """The text of token ids (to the first EOS; PAD, BOS dropped)."""
     return self.vocab[side].decode(np.asarray(ids), join=self.join[side])
@@ -232,8 +237,8 @@ class Seq2SeqTask(Task):
         em = np.asarray(exact_match(p, batch['target'], batch['target_length']))
         hits[name] += float(np.sum(em * mask))
         p = np.asarray(p)
-        hyps[name] += [self.decode_text(p[i]) for i in np.flatnonzero(mask)]
-      refs += [self.decode_text(batch['target'][i]) for i in np.flatnonzero(mask)]
+        hyps[name] += [self._bleu_text(p[i]) for i in np.flatnonzero(mask)]
+      refs += [self._bleu_text(batch['target'][i]) for i in np.flatnonzero(mask)]
       count += float(mask.sum())
     tokenize = 'char' if self.join['target'] == '' else '13a'
     report = {'num_test': count, 'beam_size': self.beam_size}

@@ -261,6 +261,12 @@ def test_beam_one_equals_greedy_on_the_model():
   np.testing.assert_array_equal(b[:, 0], g)
 
 
+def test_bleu_text_drops_unk_so_unk_never_matches_unk():
+  task = task_lib.make_task(_config(attention='bahdanau'), INFO)
+  assert task.decode_text([4, text.UNK, 5, text.EOS, 6]) == '0<unk>1'
+  assert task._bleu_text([4, text.UNK, 5, text.EOS, 6]) == '01'   # pylint: disable=protected-access
+
+
 def test_exact_match_counts_a_whole_sequence_with_its_eos():
   tgt = jnp.array([[5, 6, 2, 0], [5, 6, 2, 0], [5, 6, 2, 0]])
   pred = jnp.array([[5, 6, 2, 0], [5, 6, 7, 2], [5, 6, 2, 9]])
