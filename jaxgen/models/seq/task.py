@@ -208,7 +208,8 @@ class Seq2SeqTask(Task):
     return {k: v[:num] for k, v in self._samples.items()}
 
   def sample(self, params, extra, rng, num: int):
-    """Greedy decodings of the first `num` test sources: 'source -> output (reference)'."""
+    """Greedy decodings of `num` test sources spread over the split (the same ones at every
+    call; `rng` is unused): 'source -> output', with '(reference ...)' where it is wrong."""
     del extra, rng
     batch = self._sample_sources(num)
     pred, _ = self.greedy_decode(params, batch['source'], batch['source_length'])
