@@ -81,14 +81,10 @@ class Vocab:
                      for i in out)
 
 
-_INDEX_CACHE: dict[int, dict[str, int]] = {}
-
-
+@functools.lru_cache(maxsize=16)
 def _index(tokens: tuple[str, ...]) -> dict[str, int]:
-  key = hash(tokens)
-  if key not in _INDEX_CACHE:
-    _INDEX_CACHE[key] = {t: i for i, t in enumerate(tokens)}
-  return _INDEX_CACHE[key]
+  """{token: id}, cached per vocabulary (keyed by the token tuple itself)."""
+  return {t: i for i, t in enumerate(tokens)}
 
 
 def pad(sequences: Sequence[Sequence[int]], length: int | None = None,

@@ -4,6 +4,9 @@
              masking, the deep RNN of Graves (2013) and bidirectional layers.
   lm         the networks over an `RNNStack`: language model, tagger, sequence readout.
   recursive  recursive nets over batched trees (Socher et al. 2011; Tree-LSTM, Tai et al. 2015).
+  attention  Bahdanau (2015) and Luong (2015: dot, general, concat, location; global, local-m,
+             local-p) attention.
+  seq2seq    encoder-decoders (Sutskever et al. 2014) with a single-step attentional decoder.
   sampling   language-model sampling with an explicit carry (and the naive reference), and
              encoder-decoder decoding.
   task       `make_task`: LMTask, TaggerTask, ReadoutTask, TreeTask; Seq2SeqTask.

@@ -1,0 +1,54 @@
+"""deu_eng: German-English example sentences from Debian's FreeDict dictionary."""
+import numpy as np
+import pytest
+
+from jaxgen import data
+from jaxgen.data import text, translation
+
+
+def test_cleaning_keeps_whole_pairs_and_drops_placeholders():
+  raw = [('Das ist Musik in meinen Ohren.', 'This is music to my ears.'),
+         ('etw. tun müssen', 'to have to do sth.'),
+         ('ein (gutes) Ohr haben', 'have a good ear'),
+         ('Das ist Musik in meinen Ohren.', 'That is music to my ears.'),     # repeated
+         ('Ich fand ihn abstoßend.', 'I was put off by him., He put me off.'),
+         ('unter der Auflage', 'on condition'),
+         ('Ja', 'Yes')]                                                    # one word
+  assert translation.clean_pairs(raw) == [
+      ('Das ist Musik in meinen Ohren.', 'This is music to my ears.'),
+      ('Ich fand ihn abstoßend.', 'I was put off by him.'),
+      ('unter der Auflage', 'on condition')]
+  assert translation.clean_pairs(raw, sentences_only=True) == [
+      ('Das ist Musik in meinen Ohren.', 'This is music to my ears.'),
+      ('Ich fand ihn abstoßend.', 'I was put off by him.')]
+  assert translation.tokenize("Don't stop, Herr Müller!") == [
+      "don't", 'stop', ',', 'herr', 'müller', '!']
+
+
+def test_splits_are_disjoint_by_german_sentence_and_round_trip():
+  splits = {s: data.load('deu_eng', s, validation_fraction=0.1)
+            for s in ('train', 'validation', 'test')}
+  vocab = splits['train'].info['vocab']
+  tokens = translation.tokenized_splits(validation_fraction=0.1)
+  german = {s: {' '.join(d) for d, _ in rows} for s, rows in tokens.items()}
+  assert not german['train'] & german['test'] and not german['validation'] & german['test']
+  assert not german['train'] & german['validation']
+  assert {s: len(v) for s, v in splits.items()} == {s: len(v) for s, v in tokens.items()}
+  assert 18_000 < sum(len(v) for v in splits.values()) < 30_000
+  # The arrays are the tokens: a test sentence decodes to its tokens (UNK where unseen).
+  d, e = tokens['test'][0]
+  known = lambda toks, v: ' '.join(t if t in v.index else text.SPECIALS[text.UNK] for t in toks)
+  assert vocab['source'].decode(splits['test'].arrays['source'][0], join=' ') == known(
+      d, vocab['source'])
+  assert vocab['target'].decode(splits['test'].arrays['target'][0], join=' ') == known(
+      e, vocab['target'])
+  test = splits['test']
+  assert np.all(test.arrays['target'][np.arange(len(test)), test.arrays['target_length'] - 1]
+                == text.EOS)
+
+
+def test_missing_dictionary_says_how_to_install_it(tmp_path):
+  with pytest.raises(FileNotFoundError, match='apt-get install dict-freedict-deu-eng'):
+    data.load('deu_eng', 'train', path=str(tmp_path / 'missing.dict.dz'))
+  with pytest.raises(ValueError, match='validation_fraction'):
+    data.load('deu_eng', 'validation')
