@@ -109,7 +109,7 @@ class LSTMCell(nn.RNNCellBase):
 class Truncated(nn.RNNCellBase):
   """Truncated BPTT: `cell`, with the gradient through its carry stopped every `k` steps.
 
-  The carry is (inner carry, t). At steps t = k, 2k, ... the incoming carry passes through
+  The carry is (inner carry, t), t int [batch] the step count. At steps t = k, 2k, ... the incoming carry passes through
   `lax.stop_gradient`, so the loss at step s back-propagates to step k * floor(s / k) at the
   earliest (Williams & Peng 1990, with k1 = k2 = k). Forward values are those of `cell`.
   """
@@ -118,14 +118,20 @@ class Truncated(nn.RNNCellBase):
 
   def __call__(self, carry, inputs):
     inner, t = carry
-    cut = jnp.logical_and(t > 0, t % self.k == 0)
-    inner = jax.tree.map(lambda c: jnp.where(cut, jax.lax.stop_gradient(c), c), inner)
+    cut = jnp.logical_and(t > 0, t % self.k == 0)          # [batch...]
+
+    def maybe_stop(c):
+      at = cut.reshape(cut.shape + (1,) * (c.ndim - cut.ndim))
+      return jnp.where(at, jax.lax.stop_gradient(c), c)
+    inner = jax.tree.map(maybe_stop, inner)
     inner, y = self.cell(inner, inputs)
     return (inner, t + 1), y
 
   @nn.nowrap
   def initialize_carry(self, rng, input_shape):
-    return self.cell.initialize_carry(rng, input_shape), jnp.zeros((), jnp.int32)
+    # The step counter is per example (shape of the batch axes), so the carry can be
+    # gathered or sharded along the batch like any other carry.
+    return self.cell.initialize_carry(rng, input_shape), jnp.zeros(input_shape[:-1], jnp.int32)
 
   @property
   def num_feature_axes(self) -> int:
