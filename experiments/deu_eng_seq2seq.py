@@ -19,6 +19,16 @@ UNK-for-UNK matches counted, as a first version did, it read 25.7 / 28.3). A sma
 CPU-sized run: far from the paper's WMT'14 26.8 BLEU (348M words, 5 days on a GPU); the
 model learns short phrases ('einführung einer neuen methode' -> 'introduction of a new
 method') and repeats words on longer sentences.
+
+Side by side (same command with `:attention=none` / `:attention=luong`, same 2,000 steps;
+7 min each while two jobs shared the CPU):
+  variant                         test NLL   token acc   EM greedy / beam   BLEU greedy / beam
+  attention=bahdanau (default)      3.65       45.5%       4.0% / 4.5%        6.4 / 5.9
+  attention=luong (general,global)  3.94       41.3%       2.0% / 2.5%        1.0 / 0.6
+  attention=none                    4.02       40.1%       2.0% / 2.5%        1.1 / 0.6
+All three are far from converged at 2,000 steps: this compares their first 2,000 steps,
+not the models. Bahdanau's bidirectional encoder learns fastest; Luong's unidirectional one,
+at this budget, is no better than no attention.
 """
 from jaxgen.models.seq.configs import seq2seq_config
 
