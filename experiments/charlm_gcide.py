@@ -9,6 +9,12 @@ Data: Debian's `dict-gcide` (the 1913 Webster with later additions: 40 MB), entr
 by hash; the first 4 MB of the train entries (letters A to about C) and 400 kB of the test
 entries, byte level, windows of 128. Same models, schedule and baselines as
 charlm_fortunes (`jaxgen.models.seq.configs.charlm_config`).
+
+Default run (measured: `jaxgen train charlm_gcide --workdir DIR --set progress=False`; one
+LSTM layer of 512, 2,000 steps of 32 x 128 characters, 10% of the train entries for
+validation, best validation step tested; 30 min on this 2-core CPU with other jobs running):
+2.217 bits/char on the held-out entries, against the interpolated trigram's 2.819 and the
+unigram's 4.958 (a 5-gram: 2.037), all fitted on the same 4 MB of train windows.
 """
 from jaxgen.models.seq.configs import charlm_config
 
