@@ -6,17 +6,25 @@ config.task 'seq2seq'  encoder-decoders with attention (section 2).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import os
+from typing import Mapping
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+import optax
 
+from jaxgen.data import text
 from jaxgen.data.sources import feature
+from jaxgen.models.seq import attention as attention_lib
 from jaxgen.models.seq import lm as lm_lib
+from jaxgen.models.seq import rnn
 from jaxgen.models.seq import sampling
+from jaxgen.models.seq import seq2seq
 from jaxgen.models.seq.rnn import CELLS, RNNStack
 from jaxgen.train.config import check_choice, read_model_config
 from jaxgen.train.task import Task, Variables
@@ -215,7 +223,6 @@ class TaggerTask(Task):
   def finalize(self, state, workdir, test_data, rng) -> dict:
     """Writes the first test batch's words as syllabified by the model (syllables.txt)."""
     del rng
-    import os  # pylint: disable=g-import-not-at-top
     batch, mask = next(iter(test_data.epoch()))
     words = [w for w, m in zip(self.syllabify(state.params, batch), mask) if m]
     if workdir and jax.process_index() == 0:
@@ -330,12 +337,11 @@ class TreeTask(Task):
     check_choice(t['arch'], recursive.ARCHS, 'model.arch')
     info = info or {}
     feature(info, 'node_token', 'seq (kind tree)')
-    vocab = _vocab(info, 'seq (kind tree)')
+    _vocab(info, 'seq (kind tree)')
     for key in ('num_classes', 'max_depth', 'num_ops'):
       if key not in info:
         raise ValueError(f"The tree task needs tree data whose info has {key!r} "
                          '(jaxgen.data.synthetic.arith_trees).')
-    del vocab
     self.max_height = int(info['max_depth'])
     # Node tokens: digits 0..9 then the operators (jaxgen.data.synthetic.tree_arrays).
     self.net = recursive.TreeClassifier(
@@ -392,27 +398,7 @@ def make_seq_task(config: ml_collections.ConfigDict, info=None) -> Task:
   return TaggerTask(config, info)
 
 
-
 # ============================================================== 2. encoder-decoders
-# Section 2's imports sit here so the two sections' edits stay apart.
-import dataclasses  # noqa: E402  pylint: disable=g-import-not-at-top,wrong-import-position
-import os  # noqa: E402  pylint: disable=g-import-not-at-top,wrong-import-position
-from typing import Mapping  # noqa: E402  pylint: disable=g-import-not-at-top
-
-import jax  # noqa: E402  pylint: disable=g-import-not-at-top
-import jax.numpy as jnp  # noqa: E402  pylint: disable=g-import-not-at-top
-import numpy as np  # noqa: E402  pylint: disable=g-import-not-at-top
-import optax  # noqa: E402  pylint: disable=g-import-not-at-top
-
-from jaxgen.data import text  # noqa: E402  pylint: disable=g-import-not-at-top
-from jaxgen.data.sources import feature  # noqa: E402  pylint: disable=g-import-not-at-top
-from jaxgen.train.config import check_choice, read_model_config  # noqa: E402
-from jaxgen.train.task import Variables  # noqa: E402  pylint: disable=g-import-not-at-top
-from jaxgen.models.seq import attention as attention_lib  # noqa: E402
-from jaxgen.models.seq import rnn  # noqa: E402  pylint: disable=g-import-not-at-top
-from jaxgen.models.seq import sampling  # noqa: E402  pylint: disable=g-import-not-at-top
-from jaxgen.models.seq import seq2seq  # noqa: E402  pylint: disable=g-import-not-at-top
-
 # Seq2SeqTask (config.task 'seq2seq'): an encoder-decoder over source / target pairs.
 #
 # config.model: the fields of `seq2seq.Seq2Seq` (attention, score, window, D, input_feeding,
