@@ -143,9 +143,8 @@ def dates(split: str, validation_fraction: float = 0.0, validation_seed: int = 0
                      'first_year, last_year.')
   if split not in SPLITS:
     raise ValueError(f'Unknown split {split!r} for dataset dates; valid: {SPLITS}.')
-  if split == 'validation' and not validation_fraction:
-    from jaxgen.data.registry import no_validation_message  # pylint: disable=g-import-not-at-top
-    raise ValueError(no_validation_message('dates'))
+  from jaxgen.data.registry import require_validation_fraction  # pylint: disable=g-import-not-at-top
+  require_validation_fraction('dates', split, validation_fraction)
   n = len(renderings())
   if not 1 <= int(renderings_per_date) <= n:
     raise ValueError(f'renderings_per_date must lie in [1, {n}], got {renderings_per_date}.')

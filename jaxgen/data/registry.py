@@ -117,6 +117,12 @@ def no_validation_message(name: str) -> str:
           '(e.g. 0.1) to carve one from train (or pass validation_fraction= to data.load).')
 
 
+def require_validation_fraction(name: str, split: str, fraction: float) -> None:
+  """For loaders that carve their own splits: 'validation' needs a validation_fraction."""
+  if split == 'validation' and not fraction:
+    raise ValueError(no_validation_message(name))
+
+
 def _with_validation(name: str, get: Callable[[str], Source], split: str, fraction: float,
                      seed: int, own: bool) -> Source:
   """Split `split` of a dataset whose loader `get(split)` knows 'train' and 'test'."""

@@ -57,9 +57,8 @@ def adding(split: str, T: int = 100, num_examples: int | None = None,
   only switches it on, as for the other datasets.
   """
   from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
-  if split == 'validation' and not validation_fraction:
-    from jaxgen.data.registry import no_validation_message  # pylint: disable=g-import-not-at-top
-    raise ValueError(no_validation_message('adding'))
+  from jaxgen.data.registry import require_validation_fraction  # pylint: disable=g-import-not-at-top
+  require_validation_fraction('adding', split, validation_fraction)
   del validation_seed
   n = int(num_examples or ADDING_SIZES[split])
   x, lengths, target = adding_problem(n, int(T), np.random.default_rng([_ADDING_SEEDS[split], T]))
@@ -147,9 +146,8 @@ def arith_trees(split: str, max_depth: int = 4, num_examples: int | None = None,
   """
   from jaxgen.data import text  # pylint: disable=g-import-not-at-top
   from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
-  if split == 'validation' and not validation_fraction:
-    from jaxgen.data.registry import no_validation_message  # pylint: disable=g-import-not-at-top
-    raise ValueError(no_validation_message('arith_trees'))
+  from jaxgen.data.registry import require_validation_fraction  # pylint: disable=g-import-not-at-top
+  require_validation_fraction('arith_trees', split, validation_fraction)
   del validation_seed
   n = ARITH_SIZES[split]
   if num_examples:                 # the train size; validation and test scale with it

@@ -21,6 +21,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from jaxgen.data.registry import require_validation_fraction
+
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ('<pad>', '<s>', '</s>', '<unk>')
 
@@ -133,12 +135,6 @@ def _require(path: str, package: str, what: str) -> None:
         f'(sudo apt-get install {package}, or bash scripts/install_test_data.sh).')
 
 
-def _check_split(name: str, split: str, validation_fraction: float) -> None:
-  if split == 'validation' and not validation_fraction:
-    from jaxgen.data.registry import no_validation_message  # pylint: disable=g-import-not-at-top
-    raise ValueError(no_validation_message(name))
-
-
 def read_fortunes(directory: str = FORTUNES_DIR) -> list[str]:
   """Every fortune (text between '%' lines) of the Debian `fortunes` files, in file order.
 
@@ -222,7 +218,7 @@ def fortunes(split: str, validation_fraction: float = 0.0, validation_seed: int 
     An ArraySource with 'tokens' int32 [n, seq_len + 1] and 'length' int32 [n]; info has
     'vocab' (the byte vocabulary) and 'num_chars' (bytes in the split, before windowing).
   """
-  _check_split('fortunes', split, validation_fraction)
+  require_validation_fraction('fortunes', split, validation_fraction)
   parts = [t for t in read_fortunes(directory)
            if _held_out(t, '', validation_fraction, validation_seed) == split]
   cap = max_chars if split == 'train' or max_eval_chars is None else max_eval_chars
@@ -297,7 +293,7 @@ def gcide_syllables(split: str, validation_fraction: float = 0.0, validation_see
   dropped. info: 'vocab' (bytes), 'num_classes' 2.
   """
   from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
-  _check_split('gcide_syllables', split, validation_fraction)
+  require_validation_fraction('gcide_syllables', split, validation_fraction)
   words = []
   for w, bounds in _gcide_words(path):
     if len(w) > max_len:
@@ -349,7 +345,7 @@ def gcide_text(split: str, validation_fraction: float = 0.0, validation_seed: in
   by blank lines. The whole text is 40 MB; by default train keeps its first 4 MB and
   validation / test their first 400 kB (`max_chars`, `max_eval_chars`; None: all).
   """
-  _check_split('gcide_text', split, validation_fraction)
+  require_validation_fraction('gcide_text', split, validation_fraction)
   parts = [e for e in read_gcide_entries(path)
            if _held_out(e, 'gcide-text', validation_fraction, validation_seed) == split]
   cap = max_chars if split == 'train' else max_eval_chars

@@ -147,9 +147,8 @@ def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int =
                      'sentences_only, path.')
   if split not in SPLITS:
     raise ValueError(f'Unknown split {split!r} for dataset deu_eng; valid: {SPLITS}.')
-  if split == 'validation' and not validation_fraction:
-    from jaxgen.data.registry import no_validation_message  # pylint: disable=g-import-not-at-top
-    raise ValueError(no_validation_message('deu_eng'))
+  from jaxgen.data.registry import require_validation_fraction  # pylint: disable=g-import-not-at-top
+  require_validation_fraction('deu_eng', split, validation_fraction)
   if int(max_words) < 2 or int(min_count) < 1:
     raise ValueError(f'max_words must be >= 2 and min_count >= 1, got {max_words}, '
                      f'{min_count}.')
