@@ -10,6 +10,18 @@ import ml_collections
 from jaxgen.train.config import base_config, parse_variant, set_schedule, set_selection
 
 
+def set_adam(c: ml_collections.ConfigDict, learning_rate: float | None = None,
+             warmup_steps: int = 0) -> None:
+  """The family's optimiser: Adam on a cosine schedule, gradients clipped to norm 1."""
+  c.optimizer.name = 'adam'
+  if learning_rate is not None:
+    c.optimizer.learning_rate = learning_rate
+  c.optimizer.schedule = 'cosine'
+  if warmup_steps:
+    c.optimizer.warmup_steps = warmup_steps
+  c.optimizer.grad_clip_norm = 1.0
+
+
 # ============================================================== 1. language models, taggers
 LM_ARCHS = ('elman', 'lstm', 'deep_lstm')
 
@@ -38,10 +50,7 @@ def charlm_config(name: str, variant: str = '', dataset: str = 'fortunes'
   c.model.embed_dim = 0
   c.model.forget_bias = 1.0
   c.model.sample_length = 300
-  c.optimizer.name = 'adam'
-  c.optimizer.learning_rate = 3e-3
-  c.optimizer.schedule = 'cosine'
-  c.optimizer.grad_clip_norm = 1.0
+  set_adam(c, 3e-3)
   if v.arch == 'deep_lstm':
     c.model.features = 256
     c.model.num_layers = 3
@@ -83,10 +92,7 @@ def syllables_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
   c.model.num_layers = 1
   c.model.bidirectional = v.dir == 'bi'
   c.model.embed_dim = 32
-  c.optimizer.name = 'adam'
-  c.optimizer.learning_rate = 3e-3
-  c.optimizer.schedule = 'cosine'
-  c.optimizer.grad_clip_norm = 1.0
+  set_adam(c, 3e-3)
   c.num_samples = 0
   set_schedule(c, 4000, log_every=200, eval_every=500, checkpoint_every=500)
   if v.tiny:
@@ -119,9 +125,7 @@ def readout_config(name: str, variant: str = '', dataset: str = 'adding'
   c.model.kind = 'readout'
   c.model.cell = v.cell
   c.model.num_layers = 1
-  c.optimizer.name = 'adam'
-  c.optimizer.schedule = 'cosine'
-  c.optimizer.grad_clip_norm = 1.0
+  set_adam(c)
   c.num_samples = 0
   if dataset == 'adding':
     c.data.kwargs = ml_collections.ConfigDict({'T': int(v.T)})
@@ -183,10 +187,7 @@ def trees_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
     c.model.kind = 'tree'
     c.model.arch = v.arch
   c.model.features = 128
-  c.optimizer.name = 'adam'
-  c.optimizer.learning_rate = 2e-3
-  c.optimizer.schedule = 'cosine'
-  c.optimizer.grad_clip_norm = 1.0
+  set_adam(c, 2e-3)
   c.num_samples = 0
   set_schedule(c, 5000, log_every=250, eval_every=500, checkpoint_every=500)
   if v.tiny:
@@ -251,11 +252,7 @@ def seq2seq_config(name: str, variant: str = '', dataset: str = 'dates'
   m.length_penalty = 0.6
   m.eval_beam = True
   m.attention_maps = 6
-  c.optimizer.name = 'adam'
-  c.optimizer.learning_rate = 3e-3
-  c.optimizer.schedule = 'cosine'
-  c.optimizer.warmup_steps = 100
-  c.optimizer.grad_clip_norm = 1.0
+  set_adam(c, 3e-3, warmup_steps=100)
   set_schedule(c, 3000, log_every=100, eval_every=1000, checkpoint_every=1000, num_samples=16)
   if v.tiny:
     m.features, m.embed_dim, m.attention_dim, m.readout_dim = 32, 16, 32, 16
