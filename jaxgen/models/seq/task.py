@@ -403,7 +403,7 @@ def make_seq_task(config: ml_collections.ConfigDict, info=None) -> Task:
 #
 # config.model: the fields of `seq2seq.Seq2Seq` (attention, score, window, D, input_feeding,
 # cell, features, embed_dim, num_layers, bidirectional, reverse_source, attention_dim,
-# readout_dim, forget_bias; the vocabulary sizes and max_source_length come from the data)
+# readout_dim, forget_bias, dropout; the vocabulary sizes and max_source_length come from the data)
 # and the task's own keys, `S2S_KEYS`:
 #   beam_size        k of beam search (`sampling.beam_search`), for eval and final metrics;
 #   length_penalty   Wu et al.'s (2016) alpha;
@@ -445,11 +445,15 @@ class Seq2SeqTask(Task):
         raise ValueError(f'model.{key} must be >= 1, got {get(key)}.')
     if get('attention') == 'luong' and get('window') != 'global' and int(get('D')) < 1:
       raise ValueError(f"model.D must be >= 1 for window={get('window')!r}, got {get('D')}.")
-    if get('attention') == 'none' and get('bidirectional'):
-      raise ValueError("model.attention='none' needs model.bidirectional=False: the "
-                       "encoder's final carry starts the decoder.")
-    if get('reverse_source') and get('attention') != 'none':
-      raise ValueError("model.reverse_source=True is for model.attention='none' only.")
+    if get('attention') in ('none', 'cho') and get('bidirectional'):
+      raise ValueError(f"model.attention={get('attention')!r} needs model.bidirectional=False:"
+                       " the encoder's final carry starts the decoder.")
+    if get('attention') == 'cho' and get('cell') != 'gru':
+      raise ValueError(f"model.attention='cho' needs model.cell='gru' (Cho 2014's gated "
+                       f"unit), got {get('cell')!r}.")
+    if get('reverse_source') and get('attention') not in ('none', 'cho'):
+      raise ValueError("model.reverse_source=True is for model.attention='none' or 'cho' "
+                       'only.')
     width = int(get('features')) * (2 if get('bidirectional') else 1)
     if get('attention') == 'luong' and get('score') == 'dot' and width != int(get('features')):
       raise ValueError(f"model.score='dot' needs encoder states as wide as the decoder's "
@@ -482,15 +486,17 @@ class Seq2SeqTask(Task):
     self._samples = None
 
   # -- the model -----------------------------------------------------------------------
-  def logits(self, params, batch):
-    """Teacher-forced (logits [b, T, V], attention weights [b, T, S])."""
+  def logits(self, params, batch, rng=None, train: bool = False):
+    """Teacher-forced (logits [b, T, V], attention weights [b, T, S]); dropout where
+    `train` (with `rng`)."""
     target_in = seq2seq.shift_right(batch['target'], text.BOS)
+    rngs = {'dropout': rng} if (train and rng is not None) else None
     return self.net.apply({'params': params}, batch['source'], batch['source_length'],
-                          target_in)
+                          target_in, train=train, rngs=rngs)
 
-  def token_nll(self, params, batch):
+  def token_nll(self, params, batch, rng=None, train: bool = False):
     """(nll [b, T] zero at padding, mask [b, T], correct [b, T]): per-token figures."""
-    logits, _ = self.logits(params, batch)
+    logits, _ = self.logits(params, batch, rng, train)
     target = batch['target']
     mask = rnn.length_mask(batch['target_length'], target.shape[1]).astype(jnp.float32)
     nll = optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), target)
@@ -537,8 +543,7 @@ class Seq2SeqTask(Task):
                                    target_in)['params'])
 
   def loss(self, params, extra, batch, rng):
-    del rng
-    nll, mask, correct = self.token_nll(params, batch)
+    nll, mask, correct = self.token_nll(params, batch, rng, train=True)
     loss = jnp.sum(nll) / jnp.maximum(jnp.sum(mask), 1.0)
     return loss, ({'nll': (nll, mask), 'accuracy': (correct, mask)}, extra)
 
@@ -612,7 +617,7 @@ class Seq2SeqTask(Task):
       report[f'exact_match_{name}'] = hits[name] / max(count, 1.0)
       report[f'bleu_{name}'] = sacrebleu.corpus_bleu(hyps[name], [refs],
                                                      tokenize=tokenize).score
-    if self.attention != 'none' and self.num_maps and jax.process_index() == 0:
+    if self.attention not in ('none', 'cho') and self.num_maps and jax.process_index() == 0:
       batch = self._sample_sources(self.num_maps)
       path = self.write_attention_maps(params, batch, os.path.join(workdir, 'attention'))
       report['attention_maps'] = len(batch['source'])

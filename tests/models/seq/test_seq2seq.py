@@ -29,7 +29,9 @@ MODELS = {
     'luong_location': dict(attention='luong', bidirectional=False, score='location',
                            max_source_length=S),
     'none': dict(attention='none', bidirectional=False, cell='lstm', reverse_source=True),
+    'cho': dict(attention='cho', bidirectional=False, cell='gru'),
 }
+ATTENTION_FREE = ('none', 'cho')
 
 
 def _apply(model, params, *args):
@@ -73,7 +75,7 @@ def test_teacher_forced_logits_equal_stepping_the_decoder(built, name):
   assert logits.shape == (3, T, TGT_V) and weights.shape == (3, T, S)
 
 
-@pytest.mark.parametrize('name', [n for n in MODELS if n != 'none'])
+@pytest.mark.parametrize('name', [n for n in MODELS if n not in ATTENTION_FREE])
 def test_padding_gets_no_attention_and_padded_tokens_change_nothing(built, name):
   model, params = built[name]
   src, sl, tgt = _batch()
@@ -89,8 +91,9 @@ def test_padding_gets_no_attention_and_padded_tokens_change_nothing(built, name)
     np.testing.assert_allclose(np.asarray(weights).sum(-1), 1.0, atol=1e-5)
 
 
-def test_the_attention_free_decoder_ignores_padding_too(built):
-  model, params = built['none']
+@pytest.mark.parametrize('name', ATTENTION_FREE)
+def test_the_attention_free_decoder_ignores_padding_too(built, name):
+  model, params = built[name]
   src, sl, tgt = _batch()
   tin = s2s.shift_right(tgt, text.BOS)
   noisy = np.where(np.arange(S)[None] >= LENGTHS[:, None], 9, np.asarray(src))
@@ -157,6 +160,49 @@ def test_bahdanau_initial_state_is_tanh_of_the_backward_state_at_the_first_word(
                           method=s2s.Seq2Seq.encode)
   assert np.abs(np.asarray(carry2['cells'][0])[2] - ref[2]).max() > 1e-5
   np.testing.assert_allclose(np.asarray(carry2['cells'][0])[:2], ref[:2], atol=1e-7)
+
+
+def test_cho_gru_cell_is_the_papers_equations():
+  """Cho 2014, appendix A.1.2: the reset gate multiplies U h + C c together."""
+  rng = np.random.default_rng(0)
+  h, e, c = (rng.normal(size=(3, n)).astype(np.float32) for n in (4, 5, 6))
+  cell = s2s.ChoGRUCell(4)
+  params = cell.init(jax.random.key(0), h, (e, c))['params']
+  new, out = cell.apply({'params': params}, h, (e, c))
+  W, U, C = (np.asarray(params[k]['kernel']) for k in ('W', 'U', 'C'))
+  b = np.asarray(params['W']['bias'])
+  sig = lambda x: 1 / (1 + np.exp(-x))
+  part = lambda m, k: m[..., k * 4:(k + 1) * 4]
+  x, rec, ctx = e @ W + b, h @ U, c @ C
+  r = sig(part(x, 0) + part(rec, 0) + part(ctx, 0))
+  z = sig(part(x, 1) + part(rec, 1) + part(ctx, 1))
+  cand = np.tanh(part(x, 2) + r * (part(rec, 2) + part(ctx, 2)))
+  np.testing.assert_allclose(new, z * h + (1 - z) * cand, atol=1e-6)
+  np.testing.assert_array_equal(new, out)
+
+
+def test_cho_decoder_starts_from_the_summary_and_reads_it_at_every_step(built):
+  model, params = built['cho']
+  src, sl, tgt = _batch()
+  memory, carry = model.apply({'params': params}, src, sl, method=s2s.Seq2Seq.encode)
+  _, enc_carries = model.apply({'params': params}, src, sl,
+                               method=lambda m, s, l: m.encoder(m.source_embed(s), l))
+  dense = lambda p, x: np.tanh(x @ np.asarray(p['kernel']) + np.asarray(p['bias']))
+  c = dense(params['V'], np.asarray(enc_carries[-1]))           # c = tanh(V h_N)
+  np.testing.assert_allclose(memory['summary'], c, atol=1e-6)
+  np.testing.assert_allclose(carry['cells'][0], dense(params['V_prime_0'], c), atol=1e-6)
+  # With the decoder's state held fixed, every step's logits still move with c (unlike
+  # attention='none', whose steps see the source only through the initial state).
+  tin = s2s.shift_right(tgt, text.BOS)
+
+  def step_logits(summary, t):
+    mem = dict(memory, summary=summary)
+    return model.apply({'params': params}, mem, carry, tin[:, t],
+                       method=s2s.Seq2Seq.step)[1].sum()
+
+  for t in range(T):
+    g = jax.grad(step_logits)(memory['summary'], t)
+    assert float(jnp.abs(g).min()) > 0.0
 
 
 def test_local_p_weights_peak_at_p_t_with_an_unrenormalised_gaussian():
@@ -229,6 +275,27 @@ INFO = {'vocab': {'source': text.Vocab(text.SPECIALS + tuple('abcdefghijklmnop')
                      'target': ((T,), 'int32'), 'target_length': ((), 'int32')}}
 
 
+@pytest.mark.parametrize('name', ['bahdanau', 'luong_general_feed', 'cho'])
+def test_dropout_acts_in_training_only(built, name):
+  """With dropout the training logits are random; evaluation and decoding equal the model
+  without dropout (the same parameters: dropout adds none)."""
+  model, params = built[name]
+  src, sl, tgt = _batch()
+  tin = s2s.shift_right(tgt, text.BOS)
+  dropped = model.clone(dropout=0.5)
+  ref = _apply(model, params, src, sl, tin)[0]
+  np.testing.assert_allclose(_apply(dropped, params, src, sl, tin)[0], ref, atol=1e-6)
+  train = jax.jit(lambda k: dropped.apply({'params': params}, src, sl, tin, train=True,
+                                          rngs={'dropout': k})[0])
+  a, b = train(jax.random.key(1)), train(jax.random.key(2))
+  assert float(jnp.abs(a - b).max()) > 1e-3 and float(jnp.abs(a - ref).max()) > 1e-3
+  np.testing.assert_array_equal(a, train(jax.random.key(1)))
+  # Different steps of the teacher-forced scan draw different masks.
+  memory, carry = dropped.apply({'params': params}, src, sl, method=s2s.Seq2Seq.encode)
+  step = dropped.apply({'params': params}, memory, carry, tin[:, 0], method=s2s.Seq2Seq.step)
+  np.testing.assert_allclose(step[1], ref[:, 0], atol=1e-5)
+
+
 def test_masked_loss_is_unchanged_by_target_padding():
   task = task_lib.make_task(_config(attention='bahdanau'), INFO)
   src, sl, tgt = _batch()
@@ -280,6 +347,7 @@ def test_exact_match_counts_a_whole_sequence_with_its_eos():
     (dict(attention='luong', window='local'), 'model.window'),
     (dict(attention='luong', score='dot'), "score='dot'"),
     (dict(attention='none'), 'bidirectional=False'),
+    (dict(attention='cho', bidirectional=False, cell='lstm'), "cell='gru'"),
     (dict(attention='bahdanau', reverse_source=True), 'reverse_source'),
     (dict(attention='bahdanau', beam_size=0), 'beam_size'),
     (dict(attention='bahdanau', featurs=3), 'featurs.*valid'),
