@@ -109,8 +109,9 @@ def _run(exp, steps=STEPS):
 
 @pytest.fixture(scope='module')
 def one_device(readme_bytes):
-  state, metrics = _run(_build(_config(readme_bytes, 1, 1)))
-  return jax.device_get(state), metrics
+  exp = _build(_config(readme_bytes, 1, 1))
+  state, metrics = _run(exp)
+  return jax.device_get(state), metrics, train.evaluate_state(exp, state)
 
 
 def _leaf(tree, path):
@@ -140,7 +141,7 @@ def test_data_by_model_mesh_step_equals_one_device_step(readme_bytes, one_device
                        tensor_parallel=rules))
   assert dict(exp.mesh.shape) == {'data': mesh_data, 'model': mesh_model}
   state, metrics = _run(exp)
-  one, m1 = one_device
+  one, m1, eval1 = one_device
   assert int(state.step) == int(one.step) == STEPS
   flat = jax.tree_util.tree_leaves_with_path(jax.device_get(state.params))
   lr = exp.config.optimizer.learning_rate
@@ -152,6 +153,8 @@ def test_data_by_model_mesh_step_equals_one_device_step(readme_bytes, one_device
     np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=name)
   np.testing.assert_allclose(metrics['loss'], m1['loss'], rtol=RTOL)
   np.testing.assert_allclose(metrics['grad_norm'], m1['grad_norm'], rtol=1e-4)
+  if fsdp:     # the evaluation runs on the sharded state too
+    np.testing.assert_allclose(train.evaluate_state(exp, state)['nll'], eval1['nll'], rtol=RTOL)
 
   # The state after the steps still carries the rules' shardings: params and Adam's mu, nu.
   f = parallel.DATA if fsdp else None
@@ -188,6 +191,8 @@ def test_rules_that_do_not_divide_name_the_parameter(readme_bytes):
   with pytest.raises(ValueError, match="'tensor' is not a mesh axis; the axes are 'data', "
                                        "'model'"):
     _build(_config(readme_bytes, 1, 2, rules=[(r'ln_f/scale$', ('tensor',))]))
+  with pytest.raises(ValueError, match=r"sharding.rules entry 'wi': expected \(regex, spec\)"):
+    _config(readme_bytes, 1, 2, rules=['wi'])       # validate_config
 
 
 def test_user_rules_come_first_and_match_params_and_optimizer_state():
