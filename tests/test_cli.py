@@ -78,3 +78,18 @@ def test_a_bad_users_file_gives_one_clear_error(capsys, tmp_path):
                      '--workdir', wd]) == 2, name
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expected in err, (name, err)
+
+
+def test_train_on_a_data_by_model_mesh(capsys, tmp_path):
+  """`--set mesh.model=2`: a 1 x 2 mesh (the tests' mesh.data is 1), the batch replicated on
+  `model`; MADE has no attention or MLP weights, so the 'transformer' rules match nothing."""
+  wd = str(tmp_path / 'run')
+  assert cli.main(['train', 'made_mnist:tiny', '--workdir', wd, '--set', 'mesh.model=2',
+                   '--set', 'sharding.tensor_parallel=transformer', '--set', 'num_steps=2',
+                   '--set', 'eval_every=0', '--set', 'progress=False', '--set',
+                   'num_samples=0', '--set', 'model.hidden_sizes=(16,)']) == 0
+  out = capsys.readouterr().out
+  assert json.loads(out[:out.rindex('}') + 1])['step'] == 2
+  with open(os.path.join(wd, 'config.json'), encoding='utf-8') as f:
+    config = json.load(f)
+  assert config['mesh']['model'] == 2 and config['sharding']['tensor_parallel'] == 'transformer'

@@ -188,3 +188,13 @@ def test_validate_config_from_python():
     train.validate_config(gan)
   for name in experiments.list_experiments():
     train.validate_config(experiments.get_config(f'{name}:tiny'))
+
+
+def test_impossible_mesh_and_unknown_rule_set(capsys, tmp_path):
+  wd = tmp_path / 'wd'
+  _error(capsys, ['train', 'made_mnist:tiny', '--set', 'mesh.model=16'],
+         'mesh.model=16 devices asked for, but 8 are available', workdir=wd)
+  _error(capsys, ['train', 'made_mnist:tiny', '--set', 'mesh.model=0'], 'mesh.model=0',
+         '>= 1', workdir=wd)
+  _error(capsys, ['train', 'made_mnist:tiny', '--set', 'sharding.tensor_parallel=megatron'],
+         "'megatron'", "'transformer'", workdir=wd)

@@ -4,7 +4,8 @@ Each process is `python -m jaxgen.cli train made_mnist:tiny --coordinator ... --
 on one CPU device (JAX_PLATFORMS=cpu), so the run's mesh has 2 devices in 2 processes and
 each process reads half of every global batch. Both share one work directory: orbax writes a
 multi-process checkpoint into one shared folder (with a folder per process, process 1 waits
-forever for the folder process 0 creates).
+forever for the folder process 0 creates). A bare 2 x 2 (data x model) mesh over 2 processes of
+2 devices checks where `put_batch` puts each process's rows.
 """
 import json
 import os
@@ -150,3 +151,44 @@ def test_distributed_settings_from_flags_and_environment():
                             'not an integer')):
     with pytest.raises(ValueError, match=expected.replace('[', r'\[').replace(')', r'\)')):
       parallel.distributed_settings(environ={}, **kwargs)
+
+
+_PUT_BATCH = '''
+import json, sys
+import numpy as np
+from jaxgen import parallel
+pid = int(sys.argv[1])
+parallel.initialize_distributed(coordinator_address=sys.argv[2], num_processes=2, process_id=pid)
+import jax
+out = {}
+try:
+  parallel.make_mesh({'data': -1, 'model': 4})
+except ValueError as e:
+  out['model_4'] = str(e)
+mesh = parallel.make_mesh({'data': -1, 'model': 2})
+out['mesh'] = dict(mesh.shape)
+global_batch = np.arange(4 * 3).reshape(4, 3)
+x = parallel.put_batch({'x': global_batch[2 * pid:2 * pid + 2]}, mesh)['x']
+out['shape'] = list(x.shape)
+out['shards_right'] = all(np.array_equal(np.asarray(s.data), global_batch[s.index])
+                          for s in x.addressable_shards)
+out['rows'] = sorted({s.index[0].start for s in x.addressable_shards})
+print(json.dumps(out))
+'''
+
+
+def test_put_batch_on_a_data_by_model_mesh_across_processes():
+  """2 processes x 2 devices, mesh 2 x 2: each process's rows land on its own `data` row,
+  replicated over its `model` pair; a `model` axis of 4 would cross processes: an error."""
+  env = _env()
+  env['XLA_FLAGS'] = '--xla_force_host_platform_device_count=2'
+  address = f'127.0.0.1:{_free_port()}'
+  procs = [subprocess.Popen([sys.executable, '-c', _PUT_BATCH, str(i), address], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True) for i in range(2)]
+  for i, (rc, out, err) in enumerate(_wait(procs, timeout=120)):
+    assert rc == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result['mesh'] == {'data': 2, 'model': 2} and result['shape'] == [4, 3]
+    assert result['shards_right'] and result['rows'] == [2 * i]
+    assert 'spans several processes' in result['model_4']

@@ -37,7 +37,12 @@ def base_config() -> ml_collections.ConfigDict:
                   carved out as the validation split) (`jaxgen.data.make_batchers`).
   optimizer       see `jaxgen.train.optim.make_optimizer`.
   mesh.data       devices on the `data` axis (-1: all; default from $JAXGEN_MESH_DATA).
+  mesh.model      devices on the `model` axis (tensor parallelism; default 1). The batch is
+                  split over `data` and replicated over `model` (`jaxgen.parallel.make_mesh`).
   sharding.fsdp   shard parameters and optimiser state over `data` (FSDP-style).
+  sharding.tensor_parallel  a named rule set splitting weights over `model` ('': none;
+                  'transformer', 'transformer_vocab': `jaxgen.parallel.TENSOR_PARALLEL`).
+  sharding.rules  [(regex on a state leaf's slash path, PartitionSpec tuple)], matched first.
   model           the family's own hyper-parameters.
   """
   c = ml_collections.ConfigDict()
@@ -61,8 +66,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-3, schedule='constant', warmup_steps=0, b1=0.9, b2=0.999,
       eps=1e-8, weight_decay=0.0, grad_clip_norm=0.0))
-  c.mesh = ml_collections.ConfigDict(dict(data=int(os.environ.get('JAXGEN_MESH_DATA', -1))))
-  c.sharding = ml_collections.ConfigDict(dict(fsdp=False, min_size=2**14))
+  c.mesh = ml_collections.ConfigDict(dict(data=int(os.environ.get('JAXGEN_MESH_DATA', -1)),
+                                         model=1))
+  c.sharding = ml_collections.ConfigDict(dict(fsdp=False, min_size=2**14, tensor_parallel='',
+                                             rules=[]))
   c.model = ml_collections.ConfigDict()
   return c
 
@@ -271,13 +278,16 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   optimiser (`optimizer` and any group under it that has a `learning_rate`, e.g. a GAN's
   `optimizer.generator`): a known name and schedule (`jaxgen.train.optim`), a finite positive
   learning rate, warmup_steps >= 0, b1 and b2 in [0, 1), finite eps > 0, finite weight_decay
-  and grad_clip_norm >= 0; mesh.data -1 or >= 1. The model's own keys are its family's to check.
+  and grad_clip_norm >= 0; mesh.data -1 or >= 1, mesh.model >= 1; a known
+  sharding.tensor_parallel and well-formed sharding.rules. The model's own keys are its
+  family's to check.
 
   Returns:
     `config`, unchanged.
   Raises:
     ValueError: one line naming every key that is wrong, its value and what is expected.
   """
+  from jaxgen import parallel  # pylint: disable=g-import-not-at-top
   from jaxgen.train import optim  # pylint: disable=g-import-not-at-top
   problems = []
 
@@ -335,8 +345,19 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   check('mesh.data', int, lo=-1)
   if get('mesh.data') == 0:
     problems.append('mesh.data=0 (expected -1 for all devices, or a device count >= 1)')
+  check('mesh.model', int, lo=1)
   check('sharding.fsdp', bool)
   check('sharding.min_size', int, lo=0)
+  tp = get('sharding.tensor_parallel')
+  if tp is not _MISSING and tp not in ('',) + tuple(parallel.TENSOR_PARALLEL):
+    problems.append(f'sharding.tensor_parallel={tp!r} (expected one of '
+                    f'{", ".join(map(repr, ("",) + tuple(parallel.TENSOR_PARALLEL)))})')
+  rules = get('sharding.rules')
+  if rules is not _MISSING and rules:
+    try:
+      parallel.sharding_rules({'rules': rules})
+    except ValueError as e:
+      problems.append(str(e).rstrip('.'))
   opt = get('optimizer')
   groups = []
   if isinstance(opt, (ml_collections.ConfigDict, dict)):
