@@ -808,6 +808,54 @@ class TransformerSeq2SeqTask(Seq2SeqTask):
     loss = jnp.sum(smoothed) / jnp.maximum(jnp.sum(mask), 1.0)
     return loss, ({'nll': (nll, mask), 'accuracy': (correct, mask)}, extra)
 
+  # -- attention, head by head ---------------------------------------------------------
+  def head_attention(self, params, batch):
+    """Cross-attention of every decoder layer and head over the greedy outputs: (greedy
+    tokens [b, T], weights [num_layers, b, heads, T, S]), sown by the attention modules in
+    a teacher-forced pass over those outputs (the weights the decoder used for them)."""
+    pred, _ = self.greedy_decode(params, batch['source'], batch['source_length'])
+    target_in = seq2seq.shift_right(pred, text.BOS)
+    _, out = self.net.apply({'params': params}, jnp.asarray(batch['source']),
+                            jnp.asarray(batch['source_length']), target_in,
+                            mutable=['intermediates'])
+    return pred, transformer_lib.attention_weights(out['intermediates'], 'decoder',
+                                                   'cross_attention')
+
+  def write_head_maps(self, params, batch, directory: str) -> str:
+    """Draws the first example's cross-attention, one map per layer (rows) and head
+    (columns), into directory/heads.png."""
+    from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+    batch = {k: np.asarray(v)[:1] for k, v in batch.items()}
+    pred, weights = self.head_attention(params, batch)
+    pred, weights = np.asarray(pred)[0], np.asarray(weights)[:, 0]
+    n_src = int(batch['source_length'][0])
+    src = [self.vocab['source'].tokens[j] for j in batch['source'][0][:n_src]]
+    ids = pred.tolist()
+    n_out = ids.index(text.EOS) + 1 if text.EOS in ids else len(ids)
+    toks = [self.vocab['target'].tokens[j] for j in ids[:n_out]]
+    layers, heads = weights.shape[:2]
+    fig = Figure(figsize=(3.2 * heads, 2.6 * layers))
+    axes = fig.subplots(layers, heads, squeeze=False)
+    for l in range(layers):
+      for h in range(heads):
+        plot_attention(axes[l, h], src, toks, weights[l, h, :n_out, :n_src])
+        axes[l, h].set_title(f'layer {l + 1}, head {h + 1}', fontsize=8)
+    fig.tight_layout()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, 'heads.png')
+    fig.savefig(path, dpi=80)
+    return path
+
+  def finalize(self, state, workdir: str, test_data, rng) -> dict:
+    """Seq2SeqTask's report and maps (attention/final.png: the last layer's cross-attention
+    averaged over heads), and every layer's and head's map of one example (heads.png)."""
+    report = super().finalize(state, workdir, test_data, rng)
+    if self.num_maps and jax.process_index() == 0:
+      path = self.write_head_maps(state.params, self._sample_sources(self.num_maps),
+                                  os.path.join(workdir, 'attention'))
+      print(f'jaxgen: per-head attention maps written to {path}')
+    return report
+
 
 class TransformerLMTask(LMTask):
   """A decoder-only Transformer language model on token windows (see the section comment).

@@ -283,6 +283,11 @@ def test_beam_one_equals_greedy_on_the_transformer():
   np.testing.assert_array_equal(b[:, 0], g)
   assert weights.shape == (3, T, S)                    # the maps' cross-attention, per step
   np.testing.assert_allclose(np.asarray(weights).sum(-1), 1.0, atol=1e-5)
+  # the per-head maps: the teacher-forced pass over the greedy output sows the same weights
+  pred, heads = task.head_attention(params, batch)
+  np.testing.assert_array_equal(pred, g)
+  assert heads.shape == (1, 3, 4, T, S)
+  np.testing.assert_allclose(np.asarray(heads)[-1].mean(1), weights, atol=1e-5)
 
 
 def test_label_smoothed_loss_equals_numpy_with_padding_excluded():
@@ -365,6 +370,7 @@ def test_tiny_transformer_learns_to_translate_held_out_dates(tmp_path):
   assert out['final/exact_match_greedy'] >= 0.85, out
   assert out['final/exact_match_beam'] >= 0.85, out
   assert (tmp_path / 'attention' / 'final.png').stat().st_size > 1000
+  assert (tmp_path / 'attention' / 'heads.png').stat().st_size > 1000
   assert (tmp_path / 'samples' / 'final.txt').read_text().count('->') == config.num_samples
 
 
