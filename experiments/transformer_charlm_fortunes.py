@@ -13,9 +13,12 @@ Run:   jaxgen train transformer_charlm_fortunes --workdir /tmp/transformer_charl
 Tiny:  jaxgen train transformer_charlm_fortunes:tiny --workdir /tmp/transformer_charlm_tiny
 (from a checkout: PYTHONPATH=. python -m jaxgen.cli train ... --set progress=False)
 
-Default run: N = 4 layers of d_model 128 (h = 4, d_ff 512), 3,000 steps of 32 x 128
-characters, warmup 400, 10% of train held out for validation (the best validation step
-tested). Not yet measured.
+Default run: N = 4 layers of d_model 128 (h = 4, d_ff 512; 0.83M weights), 3,000 steps of
+32 x 128 characters, warmup 400, 10% of train held out for validation (the best validation
+step tested). Not yet measured (estimated from 200 timed steps: ~1.5 steps/s on the 2-core
+CPU shared with other jobs, about 35-40 min with the evaluations and the n-gram baselines).
+Tiny (measured): 2 layers of 64, no dropout, 600 steps on 100k characters: 3.19 bits/char
+against the trigram's 3.33 on the same held-out windows (the tiny LSTM: 3.13).
 """
 from jaxgen.models.seq.configs import transformer_config
 

@@ -15,8 +15,12 @@ Tiny:  jaxgen train transformer_dates:tiny --workdir /tmp/transformer_dates_tiny
 (from a checkout: PYTHONPATH=. python -m jaxgen.cli train ... --set progress=False)
 
 Default run: N = 2 layers of d_model 64 (h = 4, d_ff 256), 3,000 steps of 64 pairs, warmup
-400. Not yet measured. Attention maps (the last decoder layer's cross-attention, averaged
-over heads): <workdir>/attention/final.png.
+400. Not yet measured (estimated from 300 timed steps: ~10 steps/s on the 2-core CPU shared
+with other jobs, about 8 min with its three evaluations and the final beam search).
+Tiny (measured): one layer of 32 each side, no dropout, 1,000 steps: 94.4% greedy / 94.6%
+beam exact match, 40 s. Attention maps: <workdir>/attention/final.png (the last decoder
+layer's cross-attention averaged over heads, as decoded), heads.png (every layer and head
+of one example).
 """
 from jaxgen.models.seq.configs import transformer_config
 

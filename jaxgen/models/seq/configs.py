@@ -410,8 +410,8 @@ def transformer_config(name: str, variant: str = '', dataset: str = 'dates'
     set_transformer_adam(c, 32, 100)
     set_schedule(c, 1000, log_every=100, eval_every=1000, checkpoint_every=500, num_samples=4)
     if dataset == 'deu_eng':
-      c.data.kwargs = ml_collections.ConfigDict({'max_words': 6, 'min_count': 2,
-                                                 'shared_vocab': True})
+      c.data.kwargs = ml_collections.ConfigDict({'max_words': 6, 'min_count': 5,
+                                                 'shared_vocab': True})   # 3.6k words
       set_schedule(c, 200, log_every=50, eval_every=200, checkpoint_every=100, num_samples=4)
   elif v.paper:
     _transformer_model(c, TRANSFORMER_BASE, v)
