@@ -73,7 +73,8 @@ def test_paper_variant_trains_longer_with_the_same_model(name):
 FAMILY_EXAMPLES = ['made_mnist', 'nice_mnist', 'glow_mnist', 'maf_2d', 'iaf_target',
                    'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist',
                    'sagan_mnist', 'gan_8gaussians', 'charlm_fortunes', 'syllables_gcide',
-                   'adding_problem', 'arith_trees', 'dates_seq2seq']
+                   'adding_problem', 'arith_trees', 'dates_seq2seq', 'transformer_dates',
+                   'transformer_charlm_fortunes']
 
 
 @pytest.mark.parametrize('name', FAMILY_EXAMPLES)

@@ -116,11 +116,15 @@ def tokenized_splits(path: str = DICT_PATH, max_words: int = 20, sentences_only:
 
 @functools.lru_cache(maxsize=4)
 def _arrays(path: str, max_words: int, min_count: int, sentences_only: bool,
-            validation_fraction: float, validation_seed: int):
+            validation_fraction: float, validation_seed: int, shared_vocab: bool = False):
   by_split = tokenized_splits(path, max_words, sentences_only, validation_fraction,
                               validation_seed)
-  vocab = {'source': text.Vocab.build([d for d, _ in by_split['train']], min_count),
-           'target': text.Vocab.build([e for _, e in by_split['train']], min_count)}
+  if shared_vocab:        # one vocabulary of both languages' train words (Vaswani 2017)
+    joint = text.Vocab.build([t for pair in by_split['train'] for t in pair], min_count)
+    vocab = {'source': joint, 'target': joint}
+  else:
+    vocab = {'source': text.Vocab.build([d for d, _ in by_split['train']], min_count),
+             'target': text.Vocab.build([e for _, e in by_split['train']], min_count)}
   s_len = max(len(d) for s in SPLITS for d, _ in by_split[s])
   t_len = max(len(e) for s in SPLITS for _, e in by_split[s]) + 1
   out = {}
@@ -134,8 +138,12 @@ def _arrays(path: str, max_words: int, min_count: int, sentences_only: bool,
 
 def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
             max_words: int = 20, min_count: int = 2, sentences_only: bool = False,
-            path: str = DICT_PATH, **kw) -> ArraySource:
+            path: str = DICT_PATH, shared_vocab: bool = False, **kw) -> ArraySource:
   """Split `split` of the German -> English example sentences (see the module docstring).
+
+  `shared_vocab=True` builds one vocabulary from both sides' train tokens (words seen
+  `min_count` times in German and English together), the same `Vocab` for source and
+  target, so a model can share one embedding matrix between them (Vaswani et al. 2017).
 
   Raises:
     ValueError: for an unknown split or argument, or 'validation' without a fraction.
@@ -144,7 +152,7 @@ def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int =
   if kw:
     raise ValueError(f'Unknown argument(s) {", ".join(sorted(kw))} of the deu_eng dataset; '
                      'valid: validation_fraction, validation_seed, max_words, min_count, '
-                     'sentences_only, path.')
+                     'sentences_only, path, shared_vocab.')
   if split not in SPLITS:
     raise ValueError(f'Unknown split {split!r} for dataset deu_eng; valid: {SPLITS}.')
   from jaxgen.data.registry import require_validation_fraction  # pylint: disable=g-import-not-at-top
@@ -153,7 +161,7 @@ def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int =
     raise ValueError(f'max_words must be >= 2 and min_count >= 1, got {max_words}, '
                      f'{min_count}.')
   arrays, vocab = _arrays(path, int(max_words), int(min_count), bool(sentences_only),
-                          float(validation_fraction), int(validation_seed))
+                          float(validation_fraction), int(validation_seed), bool(shared_vocab))
   return ArraySource(arrays[split], info={'vocab': vocab, 'join': ' '})
 
 

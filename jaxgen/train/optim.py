@@ -1,18 +1,49 @@
 """Optimisers from config: an optax chain of clipping, the update rule and a schedule."""
 from __future__ import annotations
 
+import jax.numpy as jnp
 import ml_collections
 import optax
 
 OPTIMIZERS = ('adam', 'adamw', 'adamax', 'sgd', 'rmsprop')
-SCHEDULES = ('constant', 'cosine', 'exponential', 'warmup_cosine')
+SCHEDULES = ('constant', 'cosine', 'exponential', 'warmup_cosine', 'rsqrt')
+
+
+def rsqrt_schedule(scale: float, warmup_steps: int):
+  """The Transformer's schedule (Vaswani et al. 2017, eq. 3), which optax does not ship:
+
+    lrate = scale * min(step^-0.5, step * warmup_steps^-1.5),   step = count + 1
+
+  linear warm-up for `warmup_steps` updates, then decay with the inverse square root of the
+  step; the paper's `scale` is d_model^-0.5, the peak (at step = warmup_steps) is
+  scale * warmup_steps^-0.5. `count` is optax's number of updates so far, so the first
+  update uses step 1 (the paper's step_num counts from 1).
+
+  Example: `rsqrt_schedule(512 ** -0.5, 4000)` is the base model's (peak 7.0e-4).
+  """
+  if warmup_steps < 1:
+    raise ValueError(f'The rsqrt schedule needs optimizer.warmup_steps >= 1, got '
+                     f'{warmup_steps}.')
+  if not scale > 0:
+    raise ValueError(f'The rsqrt schedule needs a positive scale, got {scale}.')
+
+  def schedule(count):
+    step = jnp.asarray(count, jnp.float32) + 1.0
+    return scale * jnp.minimum(step ** -0.5, step * float(warmup_steps) ** -1.5)
+  return schedule
 
 
 def make_schedule(cfg: ml_collections.ConfigDict, num_steps: int):
-  """A learning-rate schedule from `cfg.learning_rate`, `cfg.schedule` and friends."""
+  """A learning-rate schedule from `cfg.learning_rate`, `cfg.schedule` and friends.
+
+  'rsqrt' is `rsqrt_schedule(learning_rate, warmup_steps)`: `learning_rate` plays the paper's
+  d_model^-0.5 there (the peak is learning_rate * warmup_steps^-0.5).
+  """
   lr = cfg.learning_rate
   kind = cfg.get('schedule', 'constant')
   warmup = cfg.get('warmup_steps', 0)
+  if kind == 'rsqrt':
+    return rsqrt_schedule(lr, warmup)
   if kind == 'constant':
     sched = optax.constant_schedule(lr)
   elif kind in ('cosine', 'warmup_cosine'):

@@ -47,6 +47,23 @@ def test_splits_are_disjoint_by_german_sentence_and_round_trip():
                 == text.EOS)
 
 
+def test_shared_vocab_is_one_vocabulary_of_both_languages():
+  """shared_vocab=True (for the Transformer's shared embeddings): one Vocab for both sides,
+  with every word of either language seen min_count times in train, the same arrays'
+  tokens as the separate vocabularies give (UNK aside)."""
+  shared = data.load('deu_eng', 'test', max_words=6, min_count=2, shared_vocab=True)
+  separate = data.load('deu_eng', 'test', max_words=6, min_count=2)
+  v = shared.info['vocab']
+  assert v['source'] is v['target']
+  sep = separate.info['vocab']
+  assert set(sep['source'].tokens) | set(sep['target'].tokens) <= set(v['source'].tokens)
+  for side in ('source', 'target'):
+    a, b = shared.arrays[side][:50], separate.arrays[side][:50]
+    for x, y in zip(a, b):
+      assert v[side].decode(x, join=' ') == sep[side].decode(y, join=' ') or (
+          text.SPECIALS[text.UNK] in sep[side].decode(y, join=' '))
+
+
 def test_missing_dictionary_says_how_to_install_it(tmp_path):
   with pytest.raises(FileNotFoundError, match='apt-get install dict-freedict-deu-eng'):
     data.load('deu_eng', 'train', path=str(tmp_path / 'missing.dict.dz'))

@@ -290,3 +290,146 @@ def seq2seq_config(name: str, variant: str = '', dataset: str = 'dates'
                    num_samples=16)
       set_selection(c, 'nll', 'min', patience=4, validation_fraction=0.05)
   return c
+
+
+# ============================================================== 3. Transformers
+TRANSFORMER_DATASETS = ('dates', 'deu_eng', 'fortunes')
+TRANSFORMER_POSITIONS = ('sinusoid', 'split', 'learned')
+# The base model (Vaswani et al. 2017, Table 3): N = 6, d_model = 512, d_ff = 2048, h = 8,
+# P_drop = 0.1, eps_ls = 0.1; Adam(0.9, 0.98, 1e-9) on the rsqrt schedule, warmup 4000.
+TRANSFORMER_BASE = dict(num_layers=6, d_model=512, d_ff=2048, num_heads=8, dropout_rate=0.1)
+
+
+def set_transformer_adam(c: ml_collections.ConfigDict, d_model: int, warmup_steps: int,
+                         scale: float = 1.0) -> None:
+  """The paper's optimiser (sec. 5.3): Adam with b1 = 0.9, b2 = 0.98, eps = 1e-9 and
+
+    lrate = scale * d_model^-0.5 * min(step^-0.5, step * warmup_steps^-1.5)
+
+  (`jaxgen.train.optim.rsqrt_schedule`; the paper's scale is 1), no gradient clipping.
+  """
+  c.optimizer.name = 'adam'
+  c.optimizer.b1, c.optimizer.b2, c.optimizer.eps = 0.9, 0.98, 1e-9
+  c.optimizer.schedule = 'rsqrt'
+  c.optimizer.learning_rate = scale * d_model ** -0.5
+  c.optimizer.warmup_steps = warmup_steps
+  c.optimizer.grad_clip_norm = 0.0
+
+
+def _transformer_model(c, sizes: dict, v) -> None:
+  m = c.model
+  m.arch = 'transformer'
+  for key, value in sizes.items():
+    m[key] = value
+  m.pre_ln = bool(v.pre_ln)
+  m.positions = v.positions
+  if v.positions == 'learned':
+    m.max_len = 512
+
+
+def transformer_config(name: str, variant: str = '', dataset: str = 'dates'
+                       ) -> ml_collections.ConfigDict:
+  """The Transformer (Vaswani et al. 2017) on `dataset`: 'dates' and 'deu_eng' (task
+  'seq2seq', the encoder-decoder) or 'fortunes' (task 'seq', kind 'lm': the decoder-only
+  character LM). See experiments/transformer_*.py.
+
+  The default runs are CPU-sized (a few layers of width 64-128); the paper's post-LN layers,
+  interleaved sinusoids, sqrt(d_model)-scaled tied embeddings, dropout 0.1, label smoothing
+  0.1 (translation; 0 for the LM, whose figure is bits per character) and its Adam on the
+  rsqrt schedule are kept.
+
+  Variant flags: 'tiny' (the tests' size: seconds to a minute on a CPU), 'paper' (the base
+  model's sizes, N = 6, d_model 512, d_ff 2048, h = 8, warmup 4000, 100k steps: an
+  accelerator's job), 'pre_ln' (LayerNorm before each sub-layer, and at each stack's end),
+  'untied' (separate source, target and output matrices). Keys: positions=sinusoid (the
+  paper's interleaved PE), split (sines then cosines) or learned (Table 3, row E).
+  """
+  if dataset not in TRANSFORMER_DATASETS:
+    raise ValueError(f'Unknown dataset {dataset!r} for transformer_config; valid: '
+                     f'{", ".join(TRANSFORMER_DATASETS)}.')
+  v = parse_variant(variant, name, flags=('pre_ln', 'untied'),
+                    options={'positions': ('sinusoid', TRANSFORMER_POSITIONS)})
+  c = base_config()
+  m = c.model
+  if dataset == 'fortunes':
+    c.task = 'seq'
+    c.data.name = 'fortunes'
+    c.data.kwargs = ml_collections.ConfigDict({'seq_len': 128})
+    c.data.batch_size = 32
+    c.data.eval_batch_size = 128
+    m.kind = 'lm'
+    _transformer_model(c, dict(num_layers=4, d_model=128, d_ff=512, num_heads=4,
+                               dropout_rate=0.1), v)
+    m.label_smoothing = 0.0
+    m.sample_length = 300
+    if v.untied:
+      m.tie_output = False
+    set_transformer_adam(c, 128, 400)
+    set_schedule(c, 3000, log_every=100, eval_every=250, checkpoint_every=250, num_samples=8)
+    if v.tiny:                 # no dropout: a tiny run is too short for it to pay
+      c.data.kwargs.seq_len = 64
+      c.data.kwargs.max_chars = 100_000
+      m.num_layers, m.d_model, m.d_ff, m.num_heads, m.dropout_rate = 2, 64, 256, 4, 0.0
+      m.sample_length = 64
+      m.baseline_orders = (1, 3)
+      set_transformer_adam(c, 64, 100)
+      set_schedule(c, 600, log_every=100, eval_every=600, checkpoint_every=300, num_samples=2)
+    elif v.paper:
+      _transformer_model(c, TRANSFORMER_BASE, v)
+      c.data.kwargs.seq_len = 256
+      set_transformer_adam(c, 512, 4000)
+      set_schedule(c, 100_000, log_every=500, eval_every=5000, checkpoint_every=5000)
+    if not v.tiny:
+      set_selection(c, 'bits_per_char', 'min', eval_every=c.eval_every, patience=0,
+                    validation_fraction=0.1)
+    return c
+
+  c.task = 'seq2seq'
+  c.data.name = dataset
+  c.data.batch_size = 64
+  c.data.eval_batch_size = 256
+  m.label_smoothing = 0.1
+  m.beam_size = 4
+  m.length_penalty = 0.6
+  m.eval_beam = True
+  m.attention_maps = 6
+  if dataset == 'dates':      # characters -> digits: two vocabularies, target tied to output
+    _transformer_model(c, dict(num_layers=2, d_model=64, d_ff=256, num_heads=4,
+                               dropout_rate=0.1), v)
+    m.share_embeddings = False
+    m.tie_output = not v.untied
+    set_transformer_adam(c, 64, 400)
+    set_schedule(c, 3000, log_every=100, eval_every=1000, checkpoint_every=1000,
+                 num_samples=16)
+  else:                        # deu_eng: one word vocabulary shared by both languages
+    c.data.kwargs = ml_collections.ConfigDict({'max_words': 10, 'min_count': 3,
+                                               'shared_vocab': True})
+    c.data.eval_batch_size = 128
+    _transformer_model(c, dict(num_layers=3, d_model=128, d_ff=512, num_heads=4,
+                               dropout_rate=0.1), v)
+    m.share_embeddings = not v.untied
+    m.tie_output = not v.untied
+    set_transformer_adam(c, 128, 400)
+    set_schedule(c, 3000, log_every=100, eval_every=1000, checkpoint_every=1000,
+                 num_samples=16)
+  if v.tiny:                   # no dropout: a tiny run is too short for it to pay
+    m.num_layers, m.d_model, m.d_ff, m.num_heads, m.dropout_rate = 1, 32, 128, 4, 0.0
+    m.beam_size = 2
+    m.eval_beam = False               # beam search runs once, in finalize
+    c.data.eval_batch_size = 512
+    set_transformer_adam(c, 32, 100)
+    set_schedule(c, 1000, log_every=100, eval_every=1000, checkpoint_every=500, num_samples=4)
+    if dataset == 'deu_eng':
+      c.data.kwargs = ml_collections.ConfigDict({'max_words': 6, 'min_count': 5,
+                                                 'shared_vocab': True})   # 3.6k words
+      set_schedule(c, 200, log_every=50, eval_every=200, checkpoint_every=100, num_samples=4)
+  elif v.paper:
+    _transformer_model(c, TRANSFORMER_BASE, v)
+    m.beam_size = 4
+    c.data.batch_size = 256
+    if dataset == 'deu_eng':
+      c.data.kwargs = ml_collections.ConfigDict({'max_words': 20, 'min_count': 2,
+                                                 'shared_vocab': True})
+    set_transformer_adam(c, 512, 4000)
+    set_schedule(c, 100_000, log_every=500, eval_every=5000, checkpoint_every=5000)
+  return c

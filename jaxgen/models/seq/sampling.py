@@ -248,3 +248,35 @@ def beam_search(step_fn, state, start_tokens: jax.Array, beam_size: int, max_len
   seqs = jnp.where(any_fin[:, None, None], c['fin_seq'], c['alive_seq'])
   scores = jnp.where(any_fin[:, None], c['fin_score'], c['alive_lp'] / max_penalty)
   return seqs, scores
+
+
+# ============================================================== 3. the naive reference
+def greedy_naive(logits_fn, start_tokens: jax.Array, max_len: int, eos: int):
+  """The reference of `greedy` for a model that reads whole prefixes (no cache).
+
+  Step t re-runs the whole buffer (BOS, then the t tokens chosen so far, then PAD) through
+  `logits_fn(tokens [n, max_len]) -> logits [n, max_len, V]` and reads position t: O(max_len^2)
+  work, for tests of a cached decoder (a causal model's logits at t ignore the PAD after t).
+  Same stopping rule as `sample`: after `eos` a sequence emits PAD.
+
+  Returns:
+    (tokens int [n, max_len], logits float [n, max_len, V], the logits each token was read
+    from).
+  """
+  n = start_tokens.shape[0]
+  dtype = start_tokens.dtype
+  buf = jnp.zeros((n, max_len + 1), dtype).at[:, 0].set(start_tokens)
+  probe = jax.eval_shape(logits_fn, buf[:, :max_len])
+  init = (buf, jnp.zeros((n,), bool), jnp.zeros((n, max_len) + probe.shape[2:], probe.dtype))
+
+  def body(t, carry):
+    buf, done, all_logits = carry
+    logits = jax.lax.dynamic_index_in_dim(logits_fn(buf[:, :max_len]), t, 1, keepdims=False)
+    nxt = jnp.where(done, PAD_ID, jnp.argmax(logits, -1)).astype(dtype)
+    done = jnp.logical_or(done, nxt == eos)
+    buf = jax.lax.dynamic_update_index_in_dim(buf, nxt, t + 1, 1)
+    all_logits = jax.lax.dynamic_update_index_in_dim(all_logits, logits, t, 1)
+    return buf, done, all_logits
+
+  buf, _, all_logits = jax.lax.fori_loop(0, max_len, body, init)
+  return buf[:, 1:], all_logits

@@ -2,7 +2,8 @@
 
 config.task 'seq'      language models, taggers and sequence classifiers over `RNNStack`
                        (section 1 of this file);
-config.task 'seq2seq'  encoder-decoders with attention (section 2).
+config.task 'seq2seq'  encoder-decoders with attention (section 2);
+model.arch 'transformer'  the Transformer in either task (section 3).
 """
 from __future__ import annotations
 
@@ -670,6 +671,254 @@ def plot_attention(ax, source_tokens, output_tokens, weights):
 
 
 def make_task(config: ml_collections.ConfigDict, info=None) -> Task:
+  if config.model.get('arch') == 'transformer':
+    return make_transformer_task(config, info)  # noqa: F821  (section 3)
   if config.get('task') == 'seq2seq':
     return Seq2SeqTask(config, info)  # noqa: F821  (section 2)
   return make_seq_task(config, info)  # noqa: F821  (section 1)
+
+
+# ============================================================== 3. Transformers
+# config.model.arch = 'transformer' selects these tasks (Vaswani et al. 2017,
+# `jaxgen.models.seq.transformer`): in task 'seq2seq' the encoder-decoder
+# (`TransformerSeq2SeqTask`), in task 'seq' with model.kind 'lm' the decoder-only language
+# model (`TransformerLMTask`). They reuse the recurrent tasks' evaluation: exact match, BLEU,
+# beam search and attention maps (section 2), bits per character and the n-gram baselines
+# (section 1).
+#
+# config.model: the fields of `transformer.Transformer` / `transformer.TransformerLM`
+# (num_layers, d_model, d_ff, num_heads, dropout_rate, attention_dropout, relu_dropout,
+# pre_ln, positions, max_len, scale_embeddings, tie_output and, for the encoder-decoder,
+# share_embeddings; the vocabulary sizes come from the data) and the task keys:
+#   arch             'transformer';
+#   label_smoothing  eps_ls of the training loss (sec. 5.4: 0.1; padding positions excluded);
+#                    evaluation reports the unsmoothed NLL;
+#   the seq2seq keys of S2S_KEYS (beam_size, length_penalty, eval_beam, attention_maps) or
+#   the LM keys of LM_KEYS but embed_dim (sample_length, temperature, prompt,
+#   baseline_orders).
+# Training draws dropout from the step's key; evaluation and decoding are deterministic.
+from jaxgen.models.seq import transformer as transformer_lib  # noqa: E402
+
+TRANSFORMER_S2S_KEYS = dict(S2S_KEYS, arch='transformer', label_smoothing=0.1)
+TRANSFORMER_LM_KEYS = dict({k: v for k, v in LM_KEYS.items() if k != 'embed_dim'},
+                           arch='transformer', label_smoothing=0.0)
+
+
+def _label_smoothing(t) -> float:
+  eps = float(t['label_smoothing'])
+  if not 0.0 <= eps < 1.0:
+    raise ValueError(f'model.label_smoothing must lie in [0, 1), got {eps}.')
+  return eps
+
+
+def _check_learned_length(kwargs, length: int, what: str):
+  if kwargs.get('positions') == 'learned' and int(kwargs.get('max_len', 512)) < length:
+    raise ValueError(f"model.positions='learned' has model.max_len="
+                     f"{kwargs.get('max_len', 512)} rows, fewer than {what} ({length}): "
+                     f'set model.max_len >= {length}.')
+
+
+class TransformerSeq2SeqTask(Seq2SeqTask):
+  """The Transformer encoder-decoder as a seq2seq task (see the section comment).
+
+  Decoding (greedy, beam search, the attention maps) steps the cached decoder
+  (`transformer.seq2seq_step_fn`) through `sampling.greedy` / `sampling.beam_search`; the
+  maps show the last decoder layer's cross-attention, averaged over the heads.
+  """
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
+    Task.__init__(self, config)
+    t, kwargs = read_model_config(config.model, 'seq2seq (arch transformer)',
+                                  TRANSFORMER_S2S_KEYS, transformer_lib.Transformer,
+                                  ('source_vocab_size', 'target_vocab_size', 'decode'))
+    self.beam_size = int(t['beam_size'])
+    if self.beam_size < 1:
+      raise ValueError(f'model.beam_size must be >= 1, got {self.beam_size}.')
+    self.alpha = float(t['length_penalty'])
+    if self.alpha < 0:
+      raise ValueError(f'model.length_penalty must be >= 0, got {self.alpha}.')
+    self.eval_beam = bool(t['eval_beam'])
+    self.num_maps = int(t['attention_maps'])
+    self.label_smoothing = _label_smoothing(t)
+    self.attention = 'transformer'
+    vocab = (info or {}).get('vocab')
+    if not isinstance(vocab, Mapping) or not {'source', 'target'} <= set(vocab):
+      raise ValueError("The seq2seq family needs pair data with info['vocab'] = {'source': "
+                       "Vocab, 'target': Vocab} (see jaxgen.data.text).")
+    if kwargs.get('share_embeddings') and vocab['source'].tokens != vocab['target'].tokens:
+      raise ValueError('model.share_embeddings=True needs one vocabulary for source and '
+                       'target; this data has two (for deu_eng set data.kwargs.shared_vocab='
+                       'True), or set model.share_embeddings=False.')
+    self.vocab = vocab
+    self.join = {side: (info.get('join') if info.get('join') is not None else (
+        '' if all(len(t) == 1 for t in vocab[side].tokens[len(text.SPECIALS):]) else ' '))
+                 for side in ('source', 'target')}
+    (self.source_len,), _ = feature(info, 'source', 'seq2seq')
+    (self.target_len,), _ = feature(info, 'target', 'seq2seq')
+    _check_learned_length(kwargs, max(self.source_len, self.target_len), 'the longest sequence')
+    self.net = transformer_lib.Transformer(len(vocab['source']), len(vocab['target']), **kwargs)
+    jax.eval_shape(lambda: self.net.init(      # the module's own checks, nothing allocated
+        jax.random.key(0), jnp.zeros((1, 2), jnp.int32), jnp.ones((1,), jnp.int32),
+        jnp.zeros((1, 2), jnp.int32)))
+    self._greedy = jax.jit(self._greedy_impl)
+    self._beam = jax.jit(self._beam_impl)
+    self._samples = None
+
+  # -- the model -----------------------------------------------------------------------
+  def logits(self, params, batch, rng=None, train: bool = False):
+    """Teacher-forced logits [b, T, V] (dropout from `rng` when training)."""
+    target_in = seq2seq.shift_right(jnp.asarray(batch['target']), text.BOS)
+    rngs = {'dropout': rng} if (train and rng is not None) else None
+    return self.net.apply({'params': params}, jnp.asarray(batch['source']),
+                          jnp.asarray(batch['source_length']), target_in, train=train,
+                          rngs=rngs)
+
+  def _token_figures(self, logits, batch, epsilon: float):
+    target = jnp.asarray(batch['target'])
+    mask = rnn.length_mask(batch['target_length'], target.shape[1])
+    nll = transformer_lib.label_smoothed_nll(logits, target, mask, epsilon)
+    correct = jnp.logical_and(jnp.argmax(logits, -1) == target, mask)
+    return nll, mask.astype(jnp.float32), correct.astype(jnp.float32)
+
+  def token_nll(self, params, batch):
+    """(nll [b, T] zero at padding, mask [b, T], correct [b, T]), unsmoothed, no dropout."""
+    return self._token_figures(self.logits(params, batch), batch, 0.0)
+
+  def step_fn(self, params):
+    """The cached decoder: `(tokens [n], state) -> (logits [n, V], state, weights [n, S])`."""
+    return transformer_lib.seq2seq_step_fn(self.net, params)
+
+  def _encode(self, params, source, source_length):
+    """The decoding state of a source batch: the encoder output and an empty cache."""
+    memory, valid = self.net.apply({'params': params}, jnp.asarray(source),
+                                   jnp.asarray(source_length),
+                                   method=transformer_lib.Transformer.encode)
+    cache = transformer_lib.init_seq2seq_cache(self.net, params, memory, valid,
+                                               self.target_len)
+    return dict(cache=cache, memory=memory, valid=valid)
+
+  # -- Task ----------------------------------------------------------------------------
+  def init(self, rng, batch) -> Variables:
+    target_in = seq2seq.shift_right(jnp.asarray(batch['target'])[:1], text.BOS)
+    return Variables(self.net.init(rng, jnp.asarray(batch['source'])[:1],
+                                   jnp.asarray(batch['source_length'])[:1],
+                                   target_in)['params'])
+
+  def loss(self, params, extra, batch, rng):
+    """The label-smoothed cross-entropy per real target token; metrics unsmoothed."""
+    logits = self.logits(params, batch, rng, train=True)
+    smoothed, mask, correct = self._token_figures(logits, batch, self.label_smoothing)
+    nll = (smoothed if not self.label_smoothing
+           else self._token_figures(logits, batch, 0.0)[0])
+    loss = jnp.sum(smoothed) / jnp.maximum(jnp.sum(mask), 1.0)
+    return loss, ({'nll': (nll, mask), 'accuracy': (correct, mask)}, extra)
+
+  # -- attention, head by head ---------------------------------------------------------
+  def head_attention(self, params, batch):
+    """Cross-attention of every decoder layer and head over the greedy outputs: (greedy
+    tokens [b, T], weights [num_layers, b, heads, T, S]), sown by the attention modules in
+    a teacher-forced pass over those outputs (the weights the decoder used for them)."""
+    pred, _ = self.greedy_decode(params, batch['source'], batch['source_length'])
+    target_in = seq2seq.shift_right(pred, text.BOS)
+    _, out = self.net.apply({'params': params}, jnp.asarray(batch['source']),
+                            jnp.asarray(batch['source_length']), target_in,
+                            mutable=['intermediates'])
+    return pred, transformer_lib.attention_weights(out['intermediates'], 'decoder',
+                                                   'cross_attention')
+
+  def write_head_maps(self, params, batch, directory: str) -> str:
+    """Draws the first example's cross-attention, one map per layer (rows) and head
+    (columns), into directory/heads.png."""
+    from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+    batch = {k: np.asarray(v)[:1] for k, v in batch.items()}
+    pred, weights = self.head_attention(params, batch)
+    pred, weights = np.asarray(pred)[0], np.asarray(weights)[:, 0]
+    n_src = int(batch['source_length'][0])
+    src = [self.vocab['source'].tokens[j] for j in batch['source'][0][:n_src]]
+    ids = pred.tolist()
+    n_out = ids.index(text.EOS) + 1 if text.EOS in ids else len(ids)
+    toks = [self.vocab['target'].tokens[j] for j in ids[:n_out]]
+    layers, heads = weights.shape[:2]
+    fig = Figure(figsize=(3.2 * heads, 2.6 * layers))
+    axes = fig.subplots(layers, heads, squeeze=False)
+    for l in range(layers):
+      for h in range(heads):
+        plot_attention(axes[l, h], src, toks, weights[l, h, :n_out, :n_src])
+        axes[l, h].set_title(f'layer {l + 1}, head {h + 1}', fontsize=8)
+    fig.tight_layout()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, 'heads.png')
+    fig.savefig(path, dpi=80)
+    return path
+
+  def finalize(self, state, workdir: str, test_data, rng) -> dict:
+    """Seq2SeqTask's report and maps (attention/final.png: the last layer's cross-attention
+    averaged over heads), and every layer's and head's map of one example (heads.png)."""
+    report = super().finalize(state, workdir, test_data, rng)
+    if self.num_maps and jax.process_index() == 0:
+      path = self.write_head_maps(state.params, self._sample_sources(self.num_maps),
+                                  os.path.join(workdir, 'attention'))
+      print(f'jaxgen: per-head attention maps written to {path}')
+    return report
+
+
+class TransformerLMTask(LMTask):
+  """A decoder-only Transformer language model on token windows (see the section comment).
+
+  Sampling steps the cached decoder (`transformer.lm_step_fn`) through `sampling.sample_lm`.
+  """
+
+  def __init__(self, config: ml_collections.ConfigDict, info=None):
+    Task.__init__(self, config)
+    t, kwargs = read_model_config(config.model, 'seq (kind lm, arch transformer)',
+                                  TRANSFORMER_LM_KEYS, transformer_lib.TransformerLM,
+                                  ('vocab_size', 'decode'))
+    self.t = t
+    self.label_smoothing = _label_smoothing(t)
+    self.vocab = _vocab(info, 'seq (kind lm)')
+    shape, _ = feature(info, 'tokens', 'seq')
+    self.window = shape[0]
+    prompt = len(self.vocab.encode(t['prompt']) or [0])
+    _check_learned_length(kwargs, max(self.window - 1, prompt + int(t['sample_length'])),
+                          'a window or prompt + sample_length')
+    self.net = transformer_lib.TransformerLM(len(self.vocab), **kwargs)
+    jax.eval_shape(lambda: self.net.init(jax.random.key(0), jnp.zeros((1, 2), jnp.int32)))
+
+  def _logits(self, params, batch, rng=None, train=False):
+    inputs, targets, _, mask = self._split(batch)
+    rngs = {'dropout': rng} if (train and rng is not None) else None
+    return self.net.apply({'params': params}, inputs, train=train, rngs=rngs), targets, mask
+
+  def token_nll(self, params, batch, rng=None, train=False):
+    """(per-token NLL in nats [b, L], mask [b, L])."""
+    logits, targets, mask = self._logits(params, batch, rng, train)
+    return transformer_lib.label_smoothed_nll(logits, targets, mask, 0.0), mask
+
+  def loss(self, params, extra, batch, rng):
+    """The (label-smoothed) cross-entropy per real target; bits per char unsmoothed."""
+    logits, targets, mask = self._logits(params, batch, rng, train=True)
+    nll = transformer_lib.label_smoothed_nll(logits, targets, mask, 0.0)
+    smoothed = (transformer_lib.label_smoothed_nll(logits, targets, mask, self.label_smoothing)
+                if self.label_smoothing else nll)
+    count = jnp.sum(mask)
+    loss = jnp.sum(smoothed) / jnp.maximum(count, 1)
+    return loss, ({'bits_per_char': (jnp.sum(nll) / LN2, count)}, extra)
+
+  @functools.partial(jax.jit, static_argnums=(0, 3, 4, 6))
+  def generate(self, params, rng, num: int, length: int, prompt, temperature=1.0):
+    """int32 [num, length] tokens continuing `prompt` (int [P]) with the cached decoder."""
+    prompt = jnp.broadcast_to(jnp.asarray(prompt, jnp.int32), (num, len(prompt)))
+    cache = transformer_lib.init_lm_cache(self.net, num, prompt.shape[1] + length)
+    return sampling.sample_lm(transformer_lib.lm_step_fn(self.net), params, cache, rng,
+                              prompt, length, temperature)
+
+
+def make_transformer_task(config: ml_collections.ConfigDict, info=None) -> Task:
+  """The Transformer task of a config with model.arch 'transformer'."""
+  if config.get('task') == 'seq2seq':
+    return TransformerSeq2SeqTask(config, info)
+  if config.get('task') == 'seq' and config.model.get('kind', 'lm') == 'lm':
+    return TransformerLMTask(config, info)
+  raise ValueError("model.arch='transformer' is for task 'seq2seq' (the encoder-decoder) or "
+                   "task 'seq' with model.kind='lm' (the decoder-only LM); got task "
+                   f"{config.get('task')!r}, kind {config.model.get('kind')!r}.")

@@ -1,0 +1,29 @@
+"""Date translation with the Transformer (Vaswani et al. 2017): human-written dates -> ISO.
+
+The encoder-decoder Transformer (`jaxgen.models.seq.transformer`: multi-head attention,
+post-LN layers, interleaved sinusoidal positions, sqrt(d_model)-scaled embeddings with the
+target embedding tied to the output projection, dropout 0.1, label smoothing 0.1, Adam with
+b2 = 0.98 on the paper's rsqrt warmup schedule) on `jaxgen.data.dates` ('Montag, 31. Dezember
+2018' -> '2018-12-31'; test dates never seen in training in any language), scored by exact
+match (greedy and beam search, k = 4, alpha 0.6), as the recurrent encoder-decoders of
+experiments/dates_seq2seq.py (Bahdanau attention: 100.00%; no attention: 92.15%).
+
+Run:   jaxgen train transformer_dates --workdir /tmp/transformer_dates
+       jaxgen train transformer_dates:pre_ln --workdir ...           (pre-LN layers)
+       jaxgen train transformer_dates:positions=learned --workdir ... (or positions=split)
+Tiny:  jaxgen train transformer_dates:tiny --workdir /tmp/transformer_dates_tiny
+(from a checkout: PYTHONPATH=. python -m jaxgen.cli train ... --set progress=False)
+
+Default run: N = 2 layers of d_model 64 (h = 4, d_ff 256), 3,000 steps of 64 pairs, warmup
+400. Not yet measured (estimated from 300 timed steps: ~10 steps/s on the 2-core CPU shared
+with other jobs, about 8 min with its three evaluations and the final beam search).
+Tiny (measured): one layer of 32 each side, no dropout, 1,000 steps: 94.4% greedy / 94.6%
+beam exact match, 40 s. Attention maps: <workdir>/attention/final.png (the last decoder
+layer's cross-attention averaged over heads, as decoded), heads.png (every layer and head
+of one example).
+"""
+from jaxgen.models.seq.configs import transformer_config
+
+
+def get_config(variant: str = ''):
+  return transformer_config('transformer_dates', variant, 'dates')
