@@ -14,9 +14,14 @@ Run:   jaxgen train transformer_dates --workdir /tmp/transformer_dates
 Tiny:  jaxgen train transformer_dates:tiny --workdir /tmp/transformer_dates_tiny
 (from a checkout: PYTHONPATH=. python -m jaxgen.cli train ... --set progress=False)
 
-Default run: N = 2 layers of d_model 64 (h = 4, d_ff 256), 3,000 steps of 64 pairs, warmup
-400. Not yet measured (estimated from 300 timed steps: ~10 steps/s on the 2-core CPU shared
-with other jobs, about 8 min with its three evaluations and the final beam search).
+Default run (measured, session 5: `PYTHONPATH=. python -m jaxgen.cli train transformer_dates
+--workdir /tmp/runs/tf_dates --set progress=False`): N = 2 layers of d_model 64 (h = 4, d_ff
+256), 3,000 steps of 64 pairs, warmup 400; 8 min 25 s wall on the 2-core CPU while two other
+training jobs ran. 3,680 held-out dates: 99.62% exact match greedy, 99.62% beam (BLEU 99.88).
+Beside the recurrent models (experiments/dates_seq2seq.py, same data, same 3,000 steps):
+Bahdanau 100.00%, Luong global 99.95%, Cho 2014 without attention 99.29%, Sutskever without
+attention 92.15%. The 14 dates it misses of 3,680 are what separates it from Bahdanau's
+RNNsearch at this size; both are at the task's ceiling.
 Tiny (measured): one layer of 32 each side, no dropout, 1,000 steps: 94.4% greedy / 94.6%
 beam exact match, 40 s. Attention maps: <workdir>/attention/final.png (the last decoder
 layer's cross-attention averaged over heads, as decoded), heads.png (every layer and head

@@ -139,9 +139,7 @@ def readout_config(name: str, variant: str = '', dataset: str = 'adding'
       # the predict-the-mean plateau at T = 100 for 30k steps; with 5 it solves it by 5k.
       c.model.forget_bias = 5.0
     c.optimizer.learning_rate = 3e-3
-    # Longer lags take longer to leave the plateau (at T = 200, 8,000 steps got 18.6%).
-    set_schedule(c, 8000 if int(v.T) <= 100 else 30_000, log_every=500, eval_every=1000,
-                 checkpoint_every=1000)
+    set_schedule(c, 8000, log_every=500, eval_every=1000, checkpoint_every=1000)
     if v.tiny:
       c.data.kwargs.num_examples = 2000
       c.model.features = 32
@@ -410,8 +408,11 @@ def transformer_config(name: str, variant: str = '', dataset: str = 'dates'
     m.share_embeddings = not v.untied
     m.tie_output = not v.untied
     set_transformer_adam(c, 128, 400)
-    set_schedule(c, 3000, log_every=100, eval_every=1000, checkpoint_every=1000,
+    set_schedule(c, 3000, log_every=100, eval_every=500, checkpoint_every=500,
                  num_samples=16)
+    if not (v.tiny or v.paper):       # as deu_eng_seq2seq: validation NLL picks the step
+      m.eval_beam = False
+      set_selection(c, 'nll', 'min', patience=4, validation_fraction=0.05)
   if v.tiny:                   # no dropout: a tiny run is too short for it to pay
     m.num_layers, m.d_model, m.d_ff, m.num_heads, m.dropout_rate = 1, 32, 128, 4, 0.0
     m.beam_size = 2

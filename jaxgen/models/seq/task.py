@@ -780,9 +780,10 @@ class TransformerSeq2SeqTask(Seq2SeqTask):
     correct = jnp.logical_and(jnp.argmax(logits, -1) == target, mask)
     return nll, mask.astype(jnp.float32), correct.astype(jnp.float32)
 
-  def token_nll(self, params, batch):
-    """(nll [b, T] zero at padding, mask [b, T], correct [b, T]), unsmoothed, no dropout."""
-    return self._token_figures(self.logits(params, batch), batch, 0.0)
+  def token_nll(self, params, batch, rng=None, train: bool = False):
+    """(nll [b, T] zero at padding, mask [b, T], correct [b, T]), unsmoothed (dropout where
+    `train`)."""
+    return self._token_figures(self.logits(params, batch, rng, train), batch, 0.0)
 
   def step_fn(self, params):
     """The cached decoder: `(tokens [n], state) -> (logits [n, V], state, weights [n, S])`."""
