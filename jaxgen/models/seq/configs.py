@@ -320,6 +320,7 @@ def _transformer_model(c, sizes: dict, v) -> None:
   for key, value in sizes.items():
     m[key] = value
   m.pre_ln = bool(v.pre_ln)
+  m.scale_embeddings = not v.unscaled
   m.positions = v.positions
   if v.positions == 'learned':
     m.max_len = 512
@@ -339,13 +340,14 @@ def transformer_config(name: str, variant: str = '', dataset: str = 'dates'
   Variant flags: 'tiny' (the tests' size: seconds to a minute on a CPU), 'paper' (the base
   model's sizes, N = 6, d_model 512, d_ff 2048, h = 8, warmup 4000, 100k steps: an
   accelerator's job), 'pre_ln' (LayerNorm before each sub-layer, and at each stack's end),
-  'untied' (separate source, target and output matrices). Keys: positions=sinusoid (the
+  'untied' (separate source, target and output matrices), 'unscaled' (embeddings not
+  multiplied by sqrt(d_model), as some implementations do). Keys: positions=sinusoid (the
   paper's interleaved PE), split (sines then cosines) or learned (Table 3, row E).
   """
   if dataset not in TRANSFORMER_DATASETS:
     raise ValueError(f'Unknown dataset {dataset!r} for transformer_config; valid: '
                      f'{", ".join(TRANSFORMER_DATASETS)}.')
-  v = parse_variant(variant, name, flags=('pre_ln', 'untied'),
+  v = parse_variant(variant, name, flags=('pre_ln', 'untied', 'unscaled'),
                     options={'positions': ('sinusoid', TRANSFORMER_POSITIONS)})
   c = base_config()
   m = c.model
