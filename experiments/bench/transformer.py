@@ -142,10 +142,12 @@ def decode_rows(model_kw, batch, lengths, repeats):
     fast, fast_compile = compile_timed(cached, params, prompt)
     slow, slow_compile = compile_timed(uncached, params, start)
     fast_tokens = jax.block_until_ready(fast(params, prompt))       # warm-up
-    slow_tokens = jax.block_until_ready(slow(params, start))
     fast_s = median_seconds(fast, params, prompt, repeats=repeats)
-    # The uncached 1024 takes tens of seconds: fewer repeats where it is long.
-    slow_s = median_seconds(slow, params, start, repeats=repeats if length <= 256 else 1)
+    start_s = time.perf_counter()
+    slow_tokens = jax.block_until_ready(slow(params, start))
+    slow_s = time.perf_counter() - start_s
+    if length <= 256:      # the uncached 1024 takes tens of seconds: that one call is its time
+      slow_s = median_seconds(slow, params, start, repeats=repeats)
     same = bool(jnp.all(fast_tokens == slow_tokens))
     common = {'length': length, 'batch': batch, 'same_tokens': same}
     rows.append({'row': 'decode cached (lm_step_fn, lax.scan)', **common,
