@@ -13,19 +13,21 @@
       uncached  `sampling.greedy_naive`: every step re-runs the whole L-token buffer
                 through the model (jitted `fori_loop`), the reference the tests hold the
                 cache to.
-    Both produce the same tokens (the `same_tokens` column checks it). Per step the cached
-    decoder costs O(N) for the weights plus O(L d) for attention over flax's fixed-size
-    cache (it attends to all L slots, the unwritten ones masked); the uncached one costs
-    O(L N + L^2 d). So the total is ~linear in L for the cached decoder (until the attention
-    term overtakes the weights) and ~quadratic for the uncached one (cubic once its
-    attention dominates). Printed: time(1024) / time(256) for both (4 is linear, 16
-    quadratic) and cached / uncached tokens/s per length.
+    Both are compiled ahead (`jit(...).lower(...).compile()`, in `compile_s`); each time is
+    the median of `--repeats` calls after a warm-up call, except the uncached L = 1024's,
+    its one call (tens of seconds). Both produce the same tokens (`same_tokens` checks).
+    Per step the cached decoder costs O(N) for the weights plus O(L d) for attention over
+    flax's fixed-size cache (it attends to all L slots, the unwritten ones masked); the
+    uncached one costs O(L N + L^2 d). So the total is ~linear in L for the cached decoder
+    (until its attention term overtakes the weights) and ~quadratic for the uncached one
+    (cubic once its attention dominates). Printed: time(1024) / time(256) for both (4 is
+    linear, 16 quadratic) and cached / uncached tokens/s per length.
 (c) FLOPs: XLA's cost analysis of the compiled training step (`jax.jit(step).lower(...)
     .compile().cost_analysis()['flops']`, forward + backward + Adam) per training token,
-    against C = 6 N per token (Kaplan et al. 2020, eq. 2.1) with N the non-embedding
+    against C = 6 N per token (Kaplan et al. 2020, sec. 2.1) with N the non-embedding
     parameters, with N + the embedding (tied: the output projection's 2 d V multiply-adds
     per token forward are real FLOPs, the input lookup is not), and with Kaplan's attention
-    term 6 n_layer n_ctx d_model added.
+    term 6 n_layer n_ctx d_model added (their Table 1, times 3 for the backward pass).
 
 `--quick` shrinks everything to a smoke test (seconds; the numbers mean nothing).
 
