@@ -460,6 +460,17 @@ class Seq2SeqTask(Task):
       raise ValueError(f"model.score='dot' needs encoder states as wide as the decoder's "
                        f'({width} vs {get("features")}): set model.bidirectional=False, or '
                        'use score general or concat.')
+    self.attention = get('attention')
+    vocab = self._read_decoding_and_data(t, info)
+    self.net = seq2seq.Seq2Seq(len(vocab['source']), len(vocab['target']),
+                               max_source_length=self.source_len, **kwargs)
+    self._greedy = jax.jit(self._greedy_impl)
+    self._beam = jax.jit(self._beam_impl)
+    self._samples = None
+
+  def _read_decoding_and_data(self, t, info):
+    """Sets the decoding keys (`S2S_KEYS`, checked), the pair data's vocabularies, their
+    joins and the padded lengths from `info`; returns the vocabularies."""
     self.beam_size = int(t['beam_size'])
     if self.beam_size < 1:
       raise ValueError(f'model.beam_size must be >= 1, got {self.beam_size}.')
@@ -468,7 +479,6 @@ class Seq2SeqTask(Task):
       raise ValueError(f'model.length_penalty must be >= 0, got {self.alpha}.')
     self.eval_beam = bool(t['eval_beam'])
     self.num_maps = int(t['attention_maps'])
-    self.attention = get('attention')
     vocab = (info or {}).get('vocab')
     if not isinstance(vocab, Mapping) or not {'source', 'target'} <= set(vocab):
       raise ValueError("The seq2seq family needs pair data with info['vocab'] = {'source': "
@@ -480,11 +490,7 @@ class Seq2SeqTask(Task):
                  for side in ('source', 'target')}
     (self.source_len,), _ = feature(info, 'source', 'seq2seq')
     (self.target_len,), _ = feature(info, 'target', 'seq2seq')
-    self.net = seq2seq.Seq2Seq(len(vocab['source']), len(vocab['target']),
-                               max_source_length=self.source_len, **kwargs)
-    self._greedy = jax.jit(self._greedy_impl)
-    self._beam = jax.jit(self._beam_impl)
-    self._samples = None
+    return vocab
 
   # -- the model -----------------------------------------------------------------------
   def logits(self, params, batch, rng=None, train: bool = False):
@@ -731,30 +737,13 @@ class TransformerSeq2SeqTask(Seq2SeqTask):
     t, kwargs = read_model_config(config.model, 'seq2seq (arch transformer)',
                                   TRANSFORMER_S2S_KEYS, transformer_lib.Transformer,
                                   ('source_vocab_size', 'target_vocab_size', 'decode'))
-    self.beam_size = int(t['beam_size'])
-    if self.beam_size < 1:
-      raise ValueError(f'model.beam_size must be >= 1, got {self.beam_size}.')
-    self.alpha = float(t['length_penalty'])
-    if self.alpha < 0:
-      raise ValueError(f'model.length_penalty must be >= 0, got {self.alpha}.')
-    self.eval_beam = bool(t['eval_beam'])
-    self.num_maps = int(t['attention_maps'])
     self.label_smoothing = _label_smoothing(t)
     self.attention = 'transformer'
-    vocab = (info or {}).get('vocab')
-    if not isinstance(vocab, Mapping) or not {'source', 'target'} <= set(vocab):
-      raise ValueError("The seq2seq family needs pair data with info['vocab'] = {'source': "
-                       "Vocab, 'target': Vocab} (see jaxgen.data.text).")
+    vocab = self._read_decoding_and_data(t, info)
     if kwargs.get('share_embeddings') and vocab['source'].tokens != vocab['target'].tokens:
       raise ValueError('model.share_embeddings=True needs one vocabulary for source and '
                        'target; this data has two (for deu_eng set data.kwargs.shared_vocab='
                        'True), or set model.share_embeddings=False.')
-    self.vocab = vocab
-    self.join = {side: (info.get('join') if info.get('join') is not None else (
-        '' if all(len(t) == 1 for t in vocab[side].tokens[len(text.SPECIALS):]) else ' '))
-                 for side in ('source', 'target')}
-    (self.source_len,), _ = feature(info, 'source', 'seq2seq')
-    (self.target_len,), _ = feature(info, 'target', 'seq2seq')
     _check_learned_length(kwargs, max(self.source_len, self.target_len), 'the longest sequence')
     self.net = transformer_lib.Transformer(len(vocab['source']), len(vocab['target']), **kwargs)
     jax.eval_shape(lambda: self.net.init(      # the module's own checks, nothing allocated
