@@ -34,9 +34,13 @@ class Vocab:
   Attributes:
     tokens: every token by id, the specials first.
     byte_level: ids 4..259 are the bytes 0..255 (`encode` takes text, UTF-8 encoded).
+    word_marker: for a subword vocabulary (sentencepiece's pieces, `jaxgen.data.translation`),
+      the character that starts a word ('\u2581'): `decode` joins the pieces and turns each
+      marker into a space, whatever `join` says.
   """
   tokens: tuple[str, ...]
   byte_level: bool = False
+  word_marker: str = ''
 
   @classmethod
   def bytes(cls) -> Vocab:
@@ -79,8 +83,10 @@ class Vocab:
     if self.byte_level:
       return bytes(i - len(SPECIALS) for i in out if i >= len(SPECIALS)).decode(
           'utf-8', errors='replace')
-    return join.join(self.tokens[i] if 0 <= i < len(self.tokens) else SPECIALS[UNK]
-                     for i in out)
+    pieces = (self.tokens[i] if 0 <= i < len(self.tokens) else SPECIALS[UNK] for i in out)
+    if self.word_marker:
+      return ''.join(pieces).replace(self.word_marker, ' ').strip()
+    return join.join(pieces)
 
 
 @functools.lru_cache(maxsize=16)

@@ -22,6 +22,14 @@ from the train split (words seen at least `min_count` times; UNK for the rest); 
 `jaxgen.data.text` pair layout (source = German, target = English with EOS), info['vocab'] =
 {'source': Vocab, 'target': Vocab}. BLEU on these token strings (sacrebleu) is a tokenized,
 lowercased BLEU, comparable between our runs, not with published detokenized scores.
+
+Subwords (`vocab='bpe'`): byte-pair encoding (Sennrich et al. 2016) learned by sentencepiece
+(Kudo & Richardson 2018) on the train split's tokenized sentences, `vocab_size` pieces, one
+model for both languages with `shared_vocab` (as Vaswani et al. 2017 share 37k BPE pieces),
+else one per language. Nothing is unknown (every train character is a piece), so the 24% of
+German tokens that are UNK at `min_count` 3 reach the model. info['word_vocab'] is then the
+target side's word vocabulary at `min_count`: the words a word-level model of the same data
+can write, so a task can also score BLEU on what the word models are scored on.
 """
 from __future__ import annotations
 
@@ -37,6 +45,7 @@ DICT_PATH = '/usr/share/dictd/freedict-deu-eng.dict.dz'
 TEST_FRACTION = 0.1
 SALT = 'deu-eng-v1'
 SPLITS = ('train', 'validation', 'test')
+VOCABS = ('word', 'bpe')
 _EXAMPLE = re.compile(r'^ {6}"(.+)"  - (.+)$')
 _PLACEHOLDERS = re.compile(r'etw\.|jdn\.|jdm\.|jds\.|jd\.|\bsb\b|\bsth\b|\bsb\.|sth\.|…|\.\.\.|'
                            r'[/\[\]{}<>|=;~]')
@@ -114,36 +123,85 @@ def tokenized_splits(path: str = DICT_PATH, max_words: int = 20, sentences_only:
   return by_split
 
 
+WORD_MARKER = '\u2581'     # sentencepiece's word-start mark
+
+
+@functools.lru_cache(maxsize=8)
+def train_subwords(sentences: tuple[str, ...], vocab_size: int):
+  """A BPE model of `vocab_size` pieces learned by sentencepiece on `sentences` (each a string
+  of space-separated tokens): (encode: str -> list of ids, Vocab).
+
+  The ids are the Vocab's: sentencepiece is told jaxgen's specials (pad 0, bos 1, eos 2,
+  unk 3), so its piece ids need no mapping. Every character of `sentences` is a piece
+  (character_coverage 1) and the text is not normalised (decoding gives the tokens back
+  exactly), one thread and no sampling of the input, so the same sentences
+  give the same pieces on every machine; `vocab_size` is an upper bound where the text has
+  fewer merges to make.
+  """
+  import io  # pylint: disable=g-import-not-at-top
+  import sentencepiece as spm  # pylint: disable=g-import-not-at-top
+  if int(vocab_size) <= len(text.SPECIALS):
+    raise ValueError(f'vocab_size must exceed the {len(text.SPECIALS)} special tokens, got '
+                     f'{vocab_size}.')
+  model = io.BytesIO()
+  spm.SentencePieceTrainer.train(
+      sentence_iterator=iter(sentences), model_writer=model, vocab_size=int(vocab_size),
+      model_type='bpe', character_coverage=1.0, hard_vocab_limit=False, num_threads=1,
+      pad_id=text.PAD, bos_id=text.BOS, eos_id=text.EOS, unk_id=text.UNK,
+      pad_piece=text.SPECIALS[0], bos_piece=text.SPECIALS[1], eos_piece=text.SPECIALS[2],
+      unk_piece=text.SPECIALS[3], split_digits=False, normalization_rule_name='identity', minloglevel=2)
+  sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
+  vocab = text.Vocab(text.SPECIALS + tuple(sp.id_to_piece(i) for i in range(
+      len(text.SPECIALS), sp.get_piece_size())), word_marker=WORD_MARKER)
+  return (lambda tokens: sp.encode(' '.join(tokens), out_type=int)), vocab
+
+
 @functools.lru_cache(maxsize=4)
 def _arrays(path: str, max_words: int, min_count: int, sentences_only: bool,
-            validation_fraction: float, validation_seed: int, shared_vocab: bool = False):
+            validation_fraction: float, validation_seed: int, shared_vocab: bool = False,
+            subwords: int = 0):
   by_split = tokenized_splits(path, max_words, sentences_only, validation_fraction,
                               validation_seed)
-  if shared_vocab:        # one vocabulary of both languages' train words (Vaswani 2017)
-    joint = text.Vocab.build([t for pair in by_split['train'] for t in pair], min_count)
-    vocab = {'source': joint, 'target': joint}
+  train = by_split['train']
+  words = {'source': text.Vocab.build([d for d, _ in train], min_count),
+           'target': text.Vocab.build([e for _, e in train], min_count)}
+  if subwords:
+    if shared_vocab:
+      enc, joint = train_subwords(tuple(' '.join(t) for pair in train for t in pair), subwords)
+      encoders, vocab = {'source': enc, 'target': enc}, {'source': joint, 'target': joint}
+    else:
+      (es, vs), (et, vt) = (train_subwords(tuple(' '.join(p[i]) for p in train), subwords)
+                            for i in (0, 1))
+      encoders, vocab = {'source': es, 'target': et}, {'source': vs, 'target': vt}
   else:
-    vocab = {'source': text.Vocab.build([d for d, _ in by_split['train']], min_count),
-             'target': text.Vocab.build([e for _, e in by_split['train']], min_count)}
-  s_len = max(len(d) for s in SPLITS for d, _ in by_split[s])
-  t_len = max(len(e) for s in SPLITS for _, e in by_split[s]) + 1
+    if shared_vocab:      # one vocabulary of both languages' train words (Vaswani 2017)
+      joint = text.Vocab.build([t for pair in train for t in pair], min_count)
+      vocab = {'source': joint, 'target': joint}
+    else:
+      vocab = words
+    encoders = {side: vocab[side].encode for side in vocab}
+  rows = {s: [(encoders['source'](d), encoders['target'](e)) for d, e in by_split[s]]
+          for s in SPLITS}
+  s_len = max(len(d) for s in SPLITS for d, _ in rows[s])
+  t_len = max(len(e) for s in SPLITS for _, e in rows[s]) + 1
   out = {}
   for split in SPLITS:
-    rows = by_split[split]
-    src, sl = text.pad([vocab['source'].encode(d) for d, _ in rows], s_len)
-    tgt, tl = text.pad([vocab['target'].encode(e) for _, e in rows], t_len, eos=True)
+    src, sl = text.pad([d for d, _ in rows[split]], s_len)
+    tgt, tl = text.pad([e for _, e in rows[split]], t_len, eos=True)
     out[split] = dict(source=src, source_length=sl, target=tgt, target_length=tl)
-  return out, vocab
+  return out, vocab, words['target']
 
 
 def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int = 0,
             max_words: int = 20, min_count: int = 2, sentences_only: bool = False,
-            path: str = DICT_PATH, shared_vocab: bool = False, **kw) -> ArraySource:
+            path: str = DICT_PATH, shared_vocab: bool = False, vocab: str = 'word',
+            vocab_size: int = 4000, **kw) -> ArraySource:
   """Split `split` of the German -> English example sentences (see the module docstring).
 
   `shared_vocab=True` builds one vocabulary from both sides' train tokens (words seen
   `min_count` times in German and English together), the same `Vocab` for source and
   target, so a model can share one embedding matrix between them (Vaswani et al. 2017).
+  `vocab='bpe'` tokenizes into `vocab_size` BPE pieces instead of words (`train_subwords`).
 
   Raises:
     ValueError: for an unknown split or argument, or 'validation' without a fraction.
@@ -152,7 +210,7 @@ def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int =
   if kw:
     raise ValueError(f'Unknown argument(s) {", ".join(sorted(kw))} of the deu_eng dataset; '
                      'valid: validation_fraction, validation_seed, max_words, min_count, '
-                     'sentences_only, path, shared_vocab.')
+                     'sentences_only, path, shared_vocab, vocab, vocab_size.')
   if split not in SPLITS:
     raise ValueError(f'Unknown split {split!r} for dataset deu_eng; valid: {SPLITS}.')
   from jaxgen.data.registry import require_validation_fraction  # pylint: disable=g-import-not-at-top
@@ -160,9 +218,19 @@ def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int =
   if int(max_words) < 2 or int(min_count) < 1:
     raise ValueError(f'max_words must be >= 2 and min_count >= 1, got {max_words}, '
                      f'{min_count}.')
-  arrays, vocab = _arrays(path, int(max_words), int(min_count), bool(sentences_only),
-                          float(validation_fraction), int(validation_seed), bool(shared_vocab))
-  return ArraySource(arrays[split], info={'vocab': vocab, 'join': ' '})
+  if vocab not in VOCABS:
+    raise ValueError(f'Unknown vocab {vocab!r} for dataset deu_eng; valid: {VOCABS}.')
+  subwords = int(vocab_size) if vocab == 'bpe' else 0
+  if vocab == 'bpe' and subwords <= len(text.SPECIALS):
+    raise ValueError(f'vocab_size must exceed the {len(text.SPECIALS)} special tokens, got '
+                     f'{vocab_size}.')
+  arrays, vocabs, words = _arrays(path, int(max_words), int(min_count), bool(sentences_only),
+                                  float(validation_fraction), int(validation_seed),
+                                  bool(shared_vocab), subwords)
+  info = {'vocab': vocabs, 'join': ' '}
+  if subwords:
+    info['word_vocab'] = words
+  return ArraySource(arrays[split], info=info)
 
 
 deu_eng.own_validation = True

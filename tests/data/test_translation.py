@@ -69,3 +69,48 @@ def test_missing_dictionary_says_how_to_install_it(tmp_path):
     data.load('deu_eng', 'train', path=str(tmp_path / 'missing.dict.dz'))
   with pytest.raises(ValueError, match='validation_fraction'):
     data.load('deu_eng', 'validation')
+
+
+def test_bpe_pieces_cover_every_sentence_and_decode_back_to_its_tokens():
+  """vocab='bpe': sentencepiece BPE on train; every sentence of every split (test included)
+  decodes back to exactly its tokens, with no UNK, in at most vocab_size pieces; shorter
+  encodings than characters; the same pieces from a second, independent training."""
+  kw = dict(max_words=6, min_count=2, shared_vocab=True, vocab='bpe', vocab_size=600)
+  test = data.load('deu_eng', 'test', **kw)
+  v = test.info['vocab']
+  assert v['source'] is v['target'] and len(v['target']) <= 600
+  assert v['target'].tokens[:4] == text.SPECIALS and v['target'].word_marker == '\u2581'
+  rows = translation.tokenized_splits(max_words=6)['test']
+  a = test.arrays
+  for i, (d, e) in enumerate(rows):
+    assert v['source'].decode(a['source'][i]) == ' '.join(d)
+    assert v['target'].decode(a['target'][i]) == ' '.join(e)
+  assert not np.any(a['source'] == text.UNK) and not np.any(a['target'] == text.UNK)
+  chars = np.mean([len(' '.join(e)) for _, e in rows])
+  assert np.mean(a['target_length']) < chars / 2
+  # merges learned from scratch again give the same pieces (one thread, no input sampling)
+  train = tuple(' '.join(t) for p in translation.tokenized_splits(max_words=6)['train']
+                for t in p)
+  translation.train_subwords.cache_clear()
+  _, again = translation.train_subwords(train, 600)
+  assert again == v['target']
+  # the word vocabulary at min_count rides along for word-level BLEU
+  assert test.info['word_vocab'] == data.load('deu_eng', 'test', max_words=6,
+                                              min_count=2).info['vocab']['target']
+
+
+def test_separate_bpe_models_per_language_and_bad_vocab_arguments():
+  kw = dict(max_words=6, vocab='bpe', vocab_size=400)
+  v = data.load('deu_eng', 'test', **kw).info['vocab']
+  assert v['source'] != v['target'] and 'ich' in {t.lstrip('\u2581') for t in v['source'].tokens}
+  with pytest.raises(ValueError, match="Unknown vocab 'bep'.*valid: \\('word', 'bpe'\\)"):
+    data.load('deu_eng', 'test', vocab='bep')
+  with pytest.raises(ValueError, match='vocab_size must exceed the 4 special tokens'):
+    data.load('deu_eng', 'test', vocab='bpe', vocab_size=3)
+
+
+def test_subword_vocab_decodes_by_word_marker():
+  v = text.Vocab(text.SPECIALS + ('\u2581the', '\u2581ho', 'use', '\u2581.'),
+                 word_marker='\u2581')
+  assert v.decode([4, 5, 6, 7, text.EOS, 4]) == 'the house .'
+  assert v.decode([4, 5, 6], join=' ') == 'the house'       # the marker decides, not join

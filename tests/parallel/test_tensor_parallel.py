@@ -274,7 +274,8 @@ def test_the_projects_transformer_translator_steps_the_same_on_a_2x4_mesh():
       continue
     np.testing.assert_allclose(a, one_params[path], rtol=RTOL, atol=ATOL, err_msg=name)
     checked += 1
-  assert skipped == 3 and checked + skipped == len(one_params) == 43   # 1 layer each side
+  # 1 layer each side, pre-LN (a final LayerNorm closes each stack)
+  assert skipped == 3 and checked + skipped == len(one_params) == 47
   layer = state.params['decoder']['layer_0']
   assert layer['cross_attention']['query']['kernel'].sharding.spec == P(None, 'model', None)
   assert layer['mlp']['wo']['kernel'].sharding.spec == P('model', None)

@@ -484,6 +484,8 @@ class Seq2SeqTask(Task):
       raise ValueError("The seq2seq family needs pair data with info['vocab'] = {'source': "
                        "Vocab, 'target': Vocab} (see jaxgen.data.text).")
     self.vocab = vocab
+    # Subword data names the word vocabulary a word-level model of it has (BLEU on those).
+    self.word_vocab = info.get('word_vocab')
     # Character vocabularies decode joined by '', word vocabularies by ' ' (or info['join']).
     self.join = {side: (info.get('join') if info.get('join') is not None else (
         '' if all(len(t) == 1 for t in vocab[side].tokens[len(text.SPECIALS):]) else ' '))
@@ -624,6 +626,12 @@ class Seq2SeqTask(Task):
       report[f'exact_match_{name}'] = hits[name] / max(count, 1.0)
       report[f'bleu_{name}'] = sacrebleu.corpus_bleu(hyps[name], [refs],
                                                      tokenize=tokenize).score
+      if self.word_vocab is not None:
+        # What a word-level model of the same data is scored on: the words outside its
+        # vocabulary (its UNKs) dropped from hypotheses and references alike.
+        report[f'bleu_{name}_word_vocab'] = sacrebleu.corpus_bleu(
+            [known_words(h, self.word_vocab) for h in hyps[name]],
+            [[known_words(r, self.word_vocab) for r in refs]], tokenize=tokenize).score
     if self.attention not in ('none', 'cho') and self.num_maps and jax.process_index() == 0:
       batch = self._sample_sources(self.num_maps)
       path = self.write_attention_maps(params, batch, os.path.join(workdir, 'attention'))
@@ -674,6 +682,13 @@ def plot_attention(ax, source_tokens, output_tokens, weights):
   ax.set_xticklabels([t if t.strip() else '_' for t in source_tokens], fontsize=7)
   ax.set_yticks(range(len(output_tokens)))
   ax.set_yticklabels(output_tokens, fontsize=7)
+
+
+def known_words(line: str, vocab: text.Vocab) -> str:
+  """`line` without the words outside `vocab` (nor its specials): a subword model's text as
+  a word-level model of the same vocabulary could have written it, its UNKs dropped."""
+  index = vocab.index
+  return ' '.join(w for w in line.split() if w in index and w not in text.SPECIALS)
 
 
 def make_task(config: ml_collections.ConfigDict, info=None) -> Task:

@@ -394,3 +394,19 @@ def test_killed_tiny_run_resumes_to_the_same_parameters(tmp_path):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
   assert resumed['eval/nll'] == full['eval/nll']
   assert resumed['final/exact_match_beam'] == full['final/exact_match_beam']
+
+
+def test_word_vocab_bleu_of_subword_data_scores_the_word_models_references():
+  """A BPE model's references, with the words outside the word vocabulary dropped
+  (`known_words`), are exactly the references a word-level model of the same pairs is
+  scored on (its UNKs dropped): its `bleu_*_word_vocab` compares with the word models'."""
+  from jaxgen import data  # pylint: disable=g-import-not-at-top
+  kw = dict(max_words=6, min_count=3)
+  words = data.load('deu_eng', 'test', **kw)
+  pieces = data.load('deu_eng', 'test', shared_vocab=True, vocab='bpe', vocab_size=600, **kw)
+  wv, pv = words.info['vocab']['target'], pieces.info['vocab']['target']
+  assert pieces.info['word_vocab'] == wv
+  for w, p in zip(words.arrays['target'], pieces.arrays['target']):
+    word_ref = wv.decode(np.where(w == text.UNK, text.PAD, w), join=' ')
+    assert task_lib.known_words(pv.decode(p), wv) == ' '.join(word_ref.split())
+  assert task_lib.known_words('the zyzzyva <unk> house', wv) == 'the house'
