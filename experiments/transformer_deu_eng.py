@@ -1,8 +1,9 @@
 """German -> English with the Transformer (Vaswani et al. 2017): FreeDict's example sentences.
 
 The encoder-decoder Transformer (`jaxgen.models.seq.transformer`) as the paper builds it,
-but with pre-LN layers at half its learning rate (measured below: its post-LN under-fits here): multi-head attention, interleaved sinusoidal positions, one embedding matrix
-shared by source, target and the output projection over a shared vocabulary (here lowercased
+but with pre-LN layers at half its learning rate (measured below: its post-LN under-fits
+here): multi-head attention, interleaved sinusoidal positions, one embedding matrix shared
+by source, target and the output projection over a shared vocabulary (here lowercased
 words of both languages seen 3+ times in train, `deu_eng(shared_vocab=True)`, where the paper
 shares 37k BPE pieces), scaled by sqrt(d_model), dropout 0.1, label smoothing 0.1, Adam with
 b2 = 0.98 on the rsqrt warmup schedule, beam search k = 4 with alpha = 0.6. Same pairs (at
