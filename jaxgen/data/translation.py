@@ -149,7 +149,8 @@ def train_subwords(sentences: tuple[str, ...], vocab_size: int):
       model_type='bpe', character_coverage=1.0, hard_vocab_limit=False, num_threads=1,
       pad_id=text.PAD, bos_id=text.BOS, eos_id=text.EOS, unk_id=text.UNK,
       pad_piece=text.SPECIALS[0], bos_piece=text.SPECIALS[1], eos_piece=text.SPECIALS[2],
-      unk_piece=text.SPECIALS[3], split_digits=False, normalization_rule_name='identity', minloglevel=2)
+      unk_piece=text.SPECIALS[3], split_digits=False, normalization_rule_name='identity',
+      minloglevel=2)
   sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
   vocab = text.Vocab(text.SPECIALS + tuple(sp.id_to_piece(i) for i in range(
       len(text.SPECIALS), sp.get_piece_size())), word_marker=WORD_MARKER)
