@@ -70,6 +70,7 @@ V = 256
 BOS = 1
 TRAIN_MODEL = dict(num_layers=4, d_model=128, d_ff=512, num_heads=4)
 DECODE_MODEL = dict(num_layers=2, d_model=64, d_ff=256, num_heads=4)
+WIDE_MODEL = dict(num_layers=6, d_model=512, d_ff=2048, num_heads=8)   # the base model's
 QUICK_MODEL = dict(num_layers=1, d_model=32, d_ff=64, num_heads=2)
 
 
@@ -144,23 +145,49 @@ def train_rows(model_kw, batch, time_steps, repeats):
   return row, flops
 
 
-def decode_rows(model_kw, batch, lengths, repeats):
+def decoders(model_kw, batch, length):
+  """(model, params, cached, uncached, prompt, start): greedy continuation of BOS by
+  `length` tokens with flax's decode cache and by re-running the whole buffer."""
   model = transformer.TransformerLM(V, dropout_rate=0.0, **model_kw)
   params = model.init(jax.random.key(0), jnp.zeros((1, 2), jnp.int32))['params']
   step = transformer.lm_step_fn(model)
   prompt = jnp.full((batch, 1), BOS, jnp.int32)
-  start = prompt[:, 0]
+
+  def cached(params, prompt):
+    cache = transformer.init_lm_cache(model, batch, 1 + length)
+    return sampling.sample_lm(step, params, cache, jax.random.key(0), prompt, length,
+                              temperature=0.0)
+
+  def uncached(params, start):
+    logits_fn = lambda toks: model.apply({'params': params}, toks)
+    return sampling.greedy_naive(logits_fn, start, length, eos=-1)[0]   # never stops
+
+  return params, cached, uncached, prompt, prompt[:, 0]
+
+
+def wide_rows(model_kw, batch, lengths, repeats):
+  """Cached decoding only, at the paper's base width, where the weights outweigh attention
+  over the cache at every length measured; the uncached decoder is run once, at the
+  shortest length, to check the tokens (at 1024 it would take most of an hour here)."""
   rows = []
   for length in lengths:
-    def cached(params, prompt, length=length):
-      cache = transformer.init_lm_cache(model, batch, 1 + length)
-      return sampling.sample_lm(step, params, cache, jax.random.key(0), prompt, length,
-                                temperature=0.0)
+    params, cached, uncached, prompt, start = decoders(model_kw, batch, length)
+    fast, fast_compile = compile_timed(cached, params, prompt)
+    fast_tokens = jax.block_until_ready(fast(params, prompt))       # warm-up
+    fast_s = median_seconds(fast, params, prompt, repeats=repeats)
+    row = {'row': 'decode cached, base width', 'length': length, 'batch': batch,
+           'compile_s': fast_compile, 'seconds': fast_s, 'tokens_per_s': batch * length / fast_s}
+    if length == lengths[0]:
+      row['same_tokens'] = bool(jnp.all(fast_tokens == jax.jit(uncached)(params, start)))
+    rows.append(row)
+    print(f'L={length}: cached at base width {fast_s:.3f} s', flush=True)
+  return rows
 
-    def uncached(params, start, length=length):
-      logits_fn = lambda toks: model.apply({'params': params}, toks)
-      return sampling.greedy_naive(logits_fn, start, length, eos=-1)[0]   # never stops
 
+def decode_rows(model_kw, batch, lengths, repeats):
+  rows = []
+  for length in lengths:
+    params, cached, uncached, prompt, start = decoders(model_kw, batch, length)
     fast, fast_compile = compile_timed(cached, params, prompt)
     slow, slow_compile = compile_timed(uncached, params, start)
     fast_tokens = jax.block_until_ready(fast(params, prompt))       # warm-up
@@ -181,8 +208,8 @@ def decode_rows(model_kw, batch, lengths, repeats):
   return rows
 
 
-def scaling(rows, kind, long, short):
-  sec = {r['length']: r['seconds'] for r in rows if r['row'].startswith(f'decode {kind}')}
+def scaling(rows, name, long, short):
+  sec = {r['length']: r['seconds'] for r in rows if r['row'].startswith(name)}
   return sec[long] / sec[short]
 
 
@@ -193,17 +220,19 @@ def main():
   args = p.parse_args()
   if args.quick:
     train_kw, batch, time_steps = QUICK_MODEL, 4, 16
-    decode_kw, lengths, repeats = QUICK_MODEL, (8, 16, 32), 2
+    decode_kw, wide_kw, lengths, repeats = QUICK_MODEL, QUICK_MODEL, (8, 16, 32), 2
   else:
     train_kw, batch, time_steps = TRAIN_MODEL, 32, 128
-    decode_kw, lengths, repeats = DECODE_MODEL, (64, 256, 1024), args.repeats
+    decode_kw, wide_kw, lengths, repeats = DECODE_MODEL, WIDE_MODEL, (64, 256, 1024), args.repeats
   train, flops = train_rows(train_kw, batch, time_steps, repeats)
   print(f'train: {train["tokens_per_s"]:.0f} tokens/s', flush=True)
   rows = [train] + decode_rows(decode_kw, 4, lengths, repeats)
+  rows += wide_rows(wide_kw, 4, lengths, repeats)
   long, short = lengths[-1], lengths[-2]
-  ratios = {f'cached_time_{long}_over_{short}': scaling(rows, 'cached', long, short),
-            f'uncached_time_{long}_over_{short}': scaling(rows, 'uncached', long, short),
-            'linear': long / short, 'quadratic': (long / short) ** 2}
+  ratios = {f'{key}_time_{long}_over_{short}': scaling(rows, name, long, short)
+            for key, name in [('cached', 'decode cached (lm'), ('uncached', 'decode uncached'),
+                              ('cached_base_width', 'decode cached, base')]}
+  ratios.update(linear=long / short, quadratic=(long / short) ** 2)
   print(_common.markdown_table(flops, ['estimate', 'params', 'flops_per_token',
                                        'xla_flops_per_token', 'xla_over_estimate']))
   print()
@@ -215,7 +244,8 @@ def main():
                   'cached_over_uncached', 'same_tokens', 'achieved_gflops'], args.out,
                  flops=flops, scaling=ratios, quick=args.quick,
                  train_model=dict(train_kw, vocab_size=V),
-                 decode_model=dict(decode_kw, vocab_size=V))
+                 decode_model=dict(decode_kw, vocab_size=V),
+                 base_width_model=dict(wide_kw, vocab_size=V))
 
 
 if __name__ == '__main__':

@@ -126,6 +126,13 @@ def tokenized_splits(path: str = DICT_PATH, max_words: int = 20, sentences_only:
 WORD_MARKER = '\u2581'     # sentencepiece's word-start mark
 
 
+def _check_vocab_size(vocab_size) -> int:
+  if int(vocab_size) <= len(text.SPECIALS):
+    raise ValueError(f'vocab_size must exceed the {len(text.SPECIALS)} special tokens, got '
+                     f'{vocab_size}.')
+  return int(vocab_size)
+
+
 @functools.lru_cache(maxsize=8)
 def train_subwords(sentences: tuple[str, ...], vocab_size: int):
   """A BPE model of `vocab_size` pieces learned by sentencepiece on `sentences` (each a string
@@ -140,9 +147,7 @@ def train_subwords(sentences: tuple[str, ...], vocab_size: int):
   """
   import io  # pylint: disable=g-import-not-at-top
   import sentencepiece as spm  # pylint: disable=g-import-not-at-top
-  if int(vocab_size) <= len(text.SPECIALS):
-    raise ValueError(f'vocab_size must exceed the {len(text.SPECIALS)} special tokens, got '
-                     f'{vocab_size}.')
+  _check_vocab_size(vocab_size)
   model = io.BytesIO()
   spm.SentencePieceTrainer.train(
       sentence_iterator=iter(sentences), model_writer=model, vocab_size=int(vocab_size),
@@ -221,10 +226,7 @@ def deu_eng(split: str, validation_fraction: float = 0.0, validation_seed: int =
                      f'{min_count}.')
   if vocab not in VOCABS:
     raise ValueError(f'Unknown vocab {vocab!r} for dataset deu_eng; valid: {VOCABS}.')
-  subwords = int(vocab_size) if vocab == 'bpe' else 0
-  if vocab == 'bpe' and subwords <= len(text.SPECIALS):
-    raise ValueError(f'vocab_size must exceed the {len(text.SPECIALS)} special tokens, got '
-                     f'{vocab_size}.')
+  subwords = _check_vocab_size(vocab_size) if vocab == 'bpe' else 0   # before reading
   arrays, vocabs, words = _arrays(path, int(max_words), int(min_count), bool(sentences_only),
                                   float(validation_fraction), int(validation_seed),
                                   bool(shared_vocab), subwords)
