@@ -15,6 +15,8 @@ Names:
                  syllable breaks for tagging.
   adding         the adding problem of Hochreiter & Schmidhuber 1997 (jaxgen.data.synthetic).
   arith_trees    arithmetic expression trees evaluated mod 10, as trees and as bracketed text.
+  copy, repeat_copy, associative_recall, priority_sort
+                 the Neural Turing Machine's tasks (Graves et al. 2014; jaxgen.data.synthetic).
   dates, deu_eng sequence pairs: human-written dates in many languages (babel's locale
                  data) to ISO dates (jaxgen.data.dates); German-English sentence pairs from
                  Debian's `dict-freedict-deu-eng` (jaxgen.data.translation).
@@ -311,6 +313,8 @@ register_lazy('tfds_audio', 'jaxgen.data.audio:tfds_audio')
 register_lazy('fortunes', 'jaxgen.data.text:fortunes')
 register_lazy('adding', 'jaxgen.data.synthetic:adding')
 register_lazy('arith_trees', 'jaxgen.data.synthetic:arith_trees')
+for _name in ('copy', 'repeat_copy', 'associative_recall', 'priority_sort'):
+  register_lazy(_name, f'jaxgen.data.synthetic:{_name}')
 register_lazy('gcide_syllables', 'jaxgen.data.text:gcide_syllables')
 register_lazy('gcide_text', 'jaxgen.data.text:gcide_text')
 register_lazy('dates', 'jaxgen.data.dates:dates')

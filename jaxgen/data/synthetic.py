@@ -2,6 +2,8 @@
 
   adding       the adding problem of Hochreiter & Schmidhuber (1997, Sec. 5.4, "Experiment 4").
   arith_trees  expression trees over digits (+ mod 10, max, min): a tree task for recursive nets.
+  copy, repeat_copy, associative_recall, priority_sort
+               the Neural Turing Machine's four tasks (Graves et al. 2014, Sec. 4.1-4.5).
 """
 from __future__ import annotations
 
@@ -172,3 +174,183 @@ def arith_trees(split: str, max_depth: int = 4, num_examples: int | None = None,
 
 
 arith_trees.own_validation = True
+
+
+# --------------------------------------------------------------------------- the NTM's tasks
+NTM_TASKS = ('copy', 'repeat_copy', 'associative_recall', 'priority_sort')
+NTM_SIZES = {'train': 50_000, 'validation': 1_000, 'test': 2_000}
+_NTM_SEEDS = {'train': 10, 'validation': 11, 'test': 12}
+REPEAT_NORM = 10.0         # the repeat count's input is count / REPEAT_NORM
+
+
+def _bits(rng, shape):
+  return rng.integers(0, 2, size=shape).astype(np.float32)
+
+
+def copy_task(n: int, min_length: int, max_length: int, width: int, rng: np.random.Generator):
+  """Copy (Graves et al. 2014, Sec. 4.1): L random `width`-bit vectors (L uniform in
+  [min_length, max_length]), then a delimiter on its own input channel; the target is the L
+  vectors again, while the input is zero. Time steps: 2 max_length + 1."""
+  T = 2 * max_length + 1
+  x = np.zeros((n, T, width + 1), np.float32)
+  y = np.zeros((n, T, width), np.float32)
+  mask = np.zeros((n, T), np.float32)
+  lengths = rng.integers(min_length, max_length + 1, size=n).astype(np.int32)
+  for i, L in enumerate(lengths):
+    seq = _bits(rng, (L, width))
+    x[i, :L, :width] = seq
+    x[i, L, width] = 1.0
+    y[i, L + 1:2 * L + 1] = seq
+    mask[i, L + 1:2 * L + 1] = 1.0
+  return x, y, mask, lengths
+
+
+def repeat_copy_task(n: int, min_length: int, max_length: int, min_repeats: int,
+                     max_repeats: int, width: int, rng: np.random.Generator):
+  """Repeat copy (Sec. 4.2): L random vectors (L in [min_length, max_length]), then the
+  number of copies R (in [min_repeats, max_repeats]) on its own input channel as R /
+  REPEAT_NORM (the paper normalises it), with a start delimiter on another; the target is the
+  L vectors R times, then an end marker on an extra output channel. Returns lengths [n, 2]
+  (L, R)."""
+  T = max_length + 2 + max_length * max_repeats + 1
+  x = np.zeros((n, T, width + 2), np.float32)
+  y = np.zeros((n, T, width + 1), np.float32)
+  mask = np.zeros((n, T), np.float32)
+  lengths = rng.integers(min_length, max_length + 1, size=n).astype(np.int32)
+  repeats = rng.integers(min_repeats, max_repeats + 1, size=n).astype(np.int32)
+  for i, (L, R) in enumerate(zip(lengths, repeats)):
+    seq = _bits(rng, (L, width))
+    x[i, :L, :width] = seq
+    x[i, L, width] = 1.0                         # start of the count
+    x[i, L + 1, width + 1] = R / REPEAT_NORM
+    start = L + 2
+    y[i, start:start + L * R, :width] = np.tile(seq, (R, 1))
+    y[i, start + L * R, width] = 1.0             # the end marker
+    mask[i, start:start + L * R + 1] = 1.0
+  return x, y, mask, np.stack([lengths, repeats], -1)
+
+
+def associative_recall_task(n: int, min_items: int, max_items: int, item_length: int,
+                            width: int, rng: np.random.Generator):
+  """Associative recall (Sec. 4.3): K items (K in [min_items, max_items]) of `item_length`
+  random vectors each, every item opened by a delimiter on input channel `width`; then a
+  query (a copy of one of the first K - 1 items) opened and closed by a delimiter on channel
+  `width + 1`; the target is the item that followed the query in the list."""
+  T = (max_items + 1) * (item_length + 1) + 1 + item_length
+  x = np.zeros((n, T, width + 2), np.float32)
+  y = np.zeros((n, T, width), np.float32)
+  mask = np.zeros((n, T), np.float32)
+  counts = rng.integers(min_items, max_items + 1, size=n).astype(np.int32)
+  for i, K in enumerate(counts):
+    items = _bits(rng, (K, item_length, width))
+    t = 0
+    for k in range(K):
+      x[i, t, width] = 1.0
+      x[i, t + 1:t + 1 + item_length, :width] = items[k]
+      t += item_length + 1
+    q = rng.integers(0, K - 1)
+    x[i, t, width + 1] = 1.0
+    x[i, t + 1:t + 1 + item_length, :width] = items[q]
+    x[i, t + 1 + item_length, width + 1] = 1.0
+    t += item_length + 2
+    y[i, t:t + item_length] = items[q + 1]
+    mask[i, t:t + item_length] = 1.0
+  return x, y, mask, counts
+
+
+def priority_sort_task(n: int, num_inputs: int, num_outputs: int, width: int,
+                       rng: np.random.Generator):
+  """Priority sort (Sec. 4.5): `num_inputs` random vectors, each with a priority uniform in
+  [-1, 1] on its own input channel; after a delimiter, the target is the `num_outputs`
+  vectors of highest priority, highest first."""
+  T = num_inputs + 1 + num_outputs
+  x = np.zeros((n, T, width + 2), np.float32)
+  y = np.zeros((n, T, width), np.float32)
+  mask = np.zeros((n, T), np.float32)
+  for i in range(n):
+    seq = _bits(rng, (num_inputs, width))
+    priority = rng.uniform(-1.0, 1.0, size=num_inputs).astype(np.float32)
+    x[i, :num_inputs, :width] = seq
+    x[i, :num_inputs, width] = priority
+    x[i, num_inputs, width + 1] = 1.0
+    order = np.argsort(-priority, kind='stable')[:num_outputs]
+    y[i, num_inputs + 1:] = seq[order]
+    mask[i, num_inputs + 1:] = 1.0
+  return x, y, mask, np.full(n, num_inputs, np.int32)
+
+
+def _ntm_task(task: str, split: str, kw: dict, validation_fraction: float):
+  """The arrays of one NTM task's split: fixed seeds per (task, split, sizes)."""
+  from jaxgen.data.sources import ArraySource  # pylint: disable=g-import-not-at-top
+  from jaxgen.data import registry  # pylint: disable=g-import-not-at-top
+  if split not in NTM_SIZES:
+    raise ValueError(f'Unknown split {split!r} for dataset {task}; valid: {tuple(NTM_SIZES)}.')
+  registry.require_validation_fraction(task, split, validation_fraction)
+  n = kw.pop('num_examples', None)
+  n = NTM_SIZES[split] if n is None else int(n)
+  sizes = {k: int(v) for k, v in kw.items()}
+  if n < 1 or min(sizes.values()) < 1:
+    raise ValueError(f'{task}: num_examples and every size must be >= 1, got '
+                     f'num_examples={n}, {sizes}.')
+  for lo, hi in [('min_length', 'max_length'), ('min_repeats', 'max_repeats'),
+                 ('min_items', 'max_items'), ('num_outputs', 'num_inputs')]:
+    if lo in sizes and sizes[lo] > sizes[hi]:
+      raise ValueError(f'{task}: {lo} ({sizes[lo]}) must be <= {hi} ({sizes[hi]}).')
+  if task == 'associative_recall' and sizes['min_items'] < 2:
+    raise ValueError(f'associative_recall needs min_items >= 2 (the query is followed by an '
+                     f'item), got {sizes["min_items"]}.')
+  seed = [_NTM_SEEDS[split], NTM_TASKS.index(task)] + list(sizes.values())
+  fn = {'copy': copy_task, 'repeat_copy': repeat_copy_task,
+        'associative_recall': associative_recall_task, 'priority_sort': priority_sort_task}[task]
+  x, y, mask, lengths = fn(n, **sizes, rng=np.random.default_rng(seed))
+  return ArraySource({'x': x, 'target': y, 'mask': mask, 'length': lengths},
+                     info={'task': task, **sizes})
+
+
+def copy(split: str, min_length: int = 1, max_length: int = 10, width: int = 8,
+         num_examples: int | None = None, validation_fraction: float = 0.0,
+         validation_seed: int = 0):
+  """The copy task as a dataset (`copy_task`): 50k train, 1k validation, 2k test sequences,
+  each split from its own seed, so 'validation' is never carved from train. Arrays: x
+  [n, T, width + 1], target [n, T, width], mask [n, T] (the steps the target counts at) and
+  length [n]."""
+  del validation_seed
+  return _ntm_task('copy', split, dict(min_length=min_length, max_length=max_length,
+                                       width=width, num_examples=num_examples),
+                   validation_fraction)
+
+
+def repeat_copy(split: str, min_length: int = 1, max_length: int = 10, min_repeats: int = 1,
+                max_repeats: int = 10, width: int = 8, num_examples: int | None = None,
+                validation_fraction: float = 0.0, validation_seed: int = 0):
+  """The repeat copy task as a dataset (`repeat_copy_task`; length [n, 2] holds L and R)."""
+  del validation_seed
+  return _ntm_task('repeat_copy', split, dict(
+      min_length=min_length, max_length=max_length, min_repeats=min_repeats,
+      max_repeats=max_repeats, width=width, num_examples=num_examples), validation_fraction)
+
+
+def associative_recall(split: str, min_items: int = 2, max_items: int = 6, item_length: int = 3,
+                       width: int = 6, num_examples: int | None = None,
+                       validation_fraction: float = 0.0, validation_seed: int = 0):
+  """The associative recall task as a dataset (`associative_recall_task`; the paper's items
+  of 3 vectors of 6 bits, 2-6 items; length [n] is the item count)."""
+  del validation_seed
+  return _ntm_task('associative_recall', split, dict(
+      min_items=min_items, max_items=max_items, item_length=item_length, width=width,
+      num_examples=num_examples), validation_fraction)
+
+
+def priority_sort(split: str, num_inputs: int = 20, num_outputs: int = 16, width: int = 8,
+                  num_examples: int | None = None, validation_fraction: float = 0.0,
+                  validation_seed: int = 0):
+  """The priority sort task as a dataset (`priority_sort_task`; the paper's 20 inputs, 16
+  outputs)."""
+  del validation_seed
+  return _ntm_task('priority_sort', split, dict(
+      num_inputs=num_inputs, num_outputs=num_outputs, width=width,
+      num_examples=num_examples), validation_fraction)
+
+
+for _fn in (copy, repeat_copy, associative_recall, priority_sort):
+  _fn.own_validation = True
