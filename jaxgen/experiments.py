@@ -76,6 +76,7 @@ FAMILIES = {
     'gan': 'jaxgen.models.gan',         # DCGAN, SAGAN, the 2-D GAN
     'seq': 'jaxgen.models.seq',         # RNN / LSTM language models, taggers, classifiers
     'seq2seq': 'jaxgen.models.seq',     # encoder-decoders with Bahdanau / Luong attention
+    'ntm': 'jaxgen.models.ntm',         # the Neural Turing Machine and its LSTM baseline
 }
 
 

@@ -369,10 +369,10 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
     check(f'{g}.schedule', str, choices=optim.SCHEDULES)
     check(f'{g}.learning_rate', float, lo=0, lo_open=True)
     check(f'{g}.warmup_steps', int, lo=0)
-    for b in ('b1', 'b2', 'momentum'):
+    for b in ('b1', 'b2', 'momentum', 'decay'):
       check(f'{g}.{b}', float, lo=0, hi=1, hi_open=True, optional=True)
     check(f'{g}.eps', float, lo=0, lo_open=True)
-    for key in ('weight_decay', 'grad_clip_norm'):
+    for key in ('weight_decay', 'grad_clip_norm', 'grad_clip_value'):
       check(f'{g}.{key}', float, lo=0, optional=True)
     check(f'{g}.final_lr_fraction', float, lo=0, hi=1)
     check(f'{g}.decay_steps', int, lo=1)

@@ -65,7 +65,8 @@ def make_optimizer(cfg: ml_collections.ConfigDict, num_steps: int) -> optax.Grad
   """Builds the optimiser named by `cfg.name` (see OPTIMIZERS).
 
   Keys: name, learning_rate, schedule, warmup_steps, b1, b2, eps, weight_decay,
-  momentum, grad_clip_norm.
+  momentum (sgd, rmsprop), decay and centered (rmsprop: Graves 2013's RMSProp is centered
+  with momentum), grad_clip_norm (the global norm) and grad_clip_value (each component).
   """
   name = cfg.get('name', 'adam')
   lr = make_schedule(cfg, num_steps)
@@ -79,10 +80,15 @@ def make_optimizer(cfg: ml_collections.ConfigDict, num_steps: int) -> optax.Grad
   elif name == 'sgd':
     tx = optax.sgd(lr, momentum=cfg.get('momentum', None) or None)
   elif name == 'rmsprop':
-    tx = optax.rmsprop(lr, decay=cfg.get('decay', 0.95), eps=cfg.get('eps', 1e-6))
+    tx = optax.rmsprop(lr, decay=cfg.get('decay', 0.95), eps=cfg.get('eps', 1e-6),
+                       momentum=cfg.get('momentum', None) or None,
+                       centered=bool(cfg.get('centered', False)))
   else:
     raise ValueError(f'Unknown optimizer {name!r}; valid: {OPTIMIZERS}.')
   clip = cfg.get('grad_clip_norm', None)
   if clip:
     tx = optax.chain(optax.clip_by_global_norm(clip), tx)
+  clip_value = cfg.get('grad_clip_value', None)
+  if clip_value:                # each gradient component into [-v, v] (Graves 2013, 2014)
+    tx = optax.chain(optax.clip(clip_value), tx)
   return tx

@@ -201,3 +201,53 @@ class NTMCell(nn.RNNCellBase):
   @property
   def num_feature_axes(self) -> int:
     return 1
+
+
+class NTM(nn.Module):
+  """An NTM over sequences: `nn.RNN(NTMCell)` then a linear output layer (logits).
+
+  inputs [batch, time, features] -> logits [batch, time, out_features]; with
+  `return_weights`, also the read and write weightings [batch, time, heads, N] of every step
+  (the paper's figure 6), which the cell's carry holds and `nn.RNN` would otherwise drop.
+  """
+  out_features: int
+  memory_size: int = 128
+  memory_width: int = 20
+  controller_features: int = 100
+  controller: str = 'lstm'
+  num_read_heads: int = 1
+  num_write_heads: int = 1
+  shift_range: int = 1
+
+  @nn.compact
+  def __call__(self, inputs, return_weights: bool = False):
+    cell = NTMCell(self.memory_size, self.memory_width, self.controller_features,
+                   self.controller, self.num_read_heads, self.num_write_heads,
+                   self.shift_range, name='cell')
+    carry = cell.initialize_carry(jax.random.key(0), inputs[:, 0].shape)   # deterministic
+
+    def step(cell, carry, x):
+      carry, y = cell(carry, x)
+      return carry, (y, carry['read_weights'], carry['write_weights'])
+
+    scan = nn.scan(step, variable_broadcast='params', split_rngs={'params': False},
+                   in_axes=1, out_axes=1)
+    _, (h, read_w, write_w) = scan(cell, carry, inputs)
+    logits = nn.Dense(self.out_features, name='output')(h)
+    return (logits, read_w, write_w) if return_weights else logits
+
+
+class LSTMBaseline(nn.Module):
+  """The paper's baseline: `num_layers` stacked LSTMs (flax's `nn.LSTMCell` under `nn.RNN`)
+  and a linear output layer: inputs [batch, time, features] -> logits [batch, time, out]."""
+  out_features: int
+  hidden_size: int = 256
+  num_layers: int = 3
+
+  @nn.compact
+  def __call__(self, inputs, return_weights: bool = False):
+    del return_weights
+    h = inputs
+    for i in range(self.num_layers):
+      h = nn.RNN(nn.LSTMCell(self.hidden_size), name=f'lstm_{i}')(h)
+    return nn.Dense(self.out_features, name='output')(h)
