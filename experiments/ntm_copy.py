@@ -15,8 +15,12 @@ Tiny:  jaxgen train ntm_copy:tiny --workdir /tmp/ntm_copy_tiny
 Paper: jaxgen train ntm_copy:paper ...    (lengths 1-20, RMSProp as the paper)
 (from a checkout: PYTHONPATH=. python -m jaxgen.cli train ... --set progress=False)
 
-Default run: not yet measured (the family landed without its default runs; see the NTM
-issue).
+Tiny (measured, session 7: `PYTHONPATH=. python -m jaxgen.cli train ntm_copy:tiny --workdir
+/tmp/ntm_tiny --set progress=False`, while two other training jobs shared the 2-core CPU): 32
+locations of 8, a 64-unit controller, 2,000 steps of 32 sequences, 18 steps/s: 0.21 bit errors
+per sequence on the test split (lengths 1-10), 1.55 on 11-20 (never trained); it writes one
+location per input vector and reads them back in the same order (weightings.png).
+Default run: not yet measured (the NTM and LSTM default runs are the family's next step).
 """
 from jaxgen.models.ntm.configs import ntm_config
 
