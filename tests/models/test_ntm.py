@@ -128,3 +128,17 @@ def test_cell_rejects_bad_sizes():
     ntm.NTMCell(controller='gru').initialize_carry(jax.random.key(0), (1, 3))
   with pytest.raises(ValueError, match='needs at least 5 memory locations'):
     ntm.NTMCell(memory_size=4, shift_range=2).initialize_carry(jax.random.key(0), (1, 3))
+
+
+def test_ntm_module_is_the_cell_under_nn_rnn_then_a_dense():
+  net = ntm.NTM(out_features=3, memory_size=8, memory_width=4, controller_features=10)
+  xs = jax.random.normal(jax.random.key(4), (2, 6, 5))
+  params = net.init(jax.random.key(5), xs)['params']
+  logits, read_w, write_w = net.apply({'params': params}, xs, return_weights=True)
+  cell = ntm.NTMCell(memory_size=8, memory_width=4, controller_features=10)
+  final, h = nn.RNN(cell, return_carry=True).apply({'params': {'cell': params['cell']}}, xs)
+  out = params['output']
+  np.testing.assert_allclose(logits, h @ out['kernel'] + out['bias'], rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(read_w[:, -1], final['read_weights'], rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(write_w[:, -1], final['write_weights'], rtol=1e-5, atol=1e-6)
+  assert read_w.shape == (2, 6, 1, 8)
