@@ -31,26 +31,34 @@
 
 `--quick` shrinks everything to a smoke test (seconds; the numbers mean nothing).
 
-Measured (2026-12-02, `PYTHONPATH=. python experiments/bench/transformer.py`, jax 0.10.2, the
-2-core x86_64 CPU idle but for this run; 66 s wall):
+Measured (2026-12-03, `PYTHONPATH=. python experiments/bench/transformer.py`, jax 0.10.2, a
+2-core Intel Xeon CPU idle but for this run; 12.6 min wall; this machine runs the training
+step 1.7x slower than the AMD one of 2026-12-02, which gave 14,900 tokens/s):
 
-  train step (adam), 32 x 128     0.275 s/step   14,900 tokens/s   86 GFLOP/s (XLA's count)
-  decode, batch 4     L = 64       256      1024     time(1024) / time(256)
-    cached  tokens/s  55,800    30,300   12,400     9.8
-    uncached tokens/s  6,180       870      112    31.2   (36.7 s for the 1024)
-    cached / uncached   9.0x     34.8x    110.6x            same tokens at every length
+  train step (adam), 32 x 128     0.467 s/step    8,775 tokens/s   51 GFLOP/s (XLA's count)
+  decode, batch 4       L = 64       256      1024     time(1024) / time(256)
+    cached   tokens/s   28,500     9,800    2,920     13.4
+    uncached tokens/s    2,245       214       39     21.9   (105 s for the 1024)
+    cached / uncached    12.7x     45.8x    74.6x             same tokens at every length
+    cached, base width     320       153       48     12.6   (6 layers, d_model 512, h 8)
   FLOPs per token: XLA 5.78 M; 6 N = 4.76 M (N = 793,088 non-embedding; XLA / 6N 1.22);
     6 (N + embedding) = 4.96 M (825,856; 1.17); + 6 n_layer T d = 5.35 M (1.08).
 
-The uncached decoder scales between quadratic (16) and cubic (64): at L = 1024 its attention
-(4 L^2 d per layer and step) outweighs the weights (2 N L); counting both predicts 35.
-The cached one is not linear either (9.8, not 4): attention over the prefix is O(t d) per
-step with any cache, and flax's decode attention reads every slot of its fixed-size cache
-from the first step, so a step costs about 55 us + 0.26 us per cache slot at this size
-(256 tokens with a 1,025-slot cache take 83 ms, 3x the 28 ms with a 257-slot one): linear in
-L only while the weights dominate, here below ~200 slots. The speedup itself grows about
-linearly in L (9x, 35x, 111x). The XLA count exceeds 6 (N + embedding) by the attention
-(6 n_layer T d: 8%), then softmax, LayerNorm, the loss and Adam's per-parameter update.
+**The cached decoder does not yet grow linearly** (13.4 and 12.6, against 4): a step costs
+a fixed part plus a part per slot of flax's fixed-size cache, which it reads in full from
+the first step. Fitted to the three lengths: 87 us + 1.25 us per slot at the small size,
+7.2 ms + 74 us per slot at base width. At base width the fixed part is the weights (18.9 M
+parameters, 75 MB, read at ~10 GB/s), and the per-slot part costs 30x more than reading
+the slot's keys and values once (98 KB per slot over 6 layers at batch 4, i.e. ~1.3 GB/s)
+and ~70x more than its FLOPs (~49 kFLOP per slot and step), so the cache is being rewritten or re-laid-out every step,
+not just read; the slots overtake the weights at ~100 slots, not at the ~6 d_model
+(~3,000) that counting reads alone predicts. An explicit cache that writes one slot in
+place and attends only to the filled blocks is what remains (the Transformer issue's
+benchmark item; the profile that says which copy it is has not been taken).
+The uncached decoder sits between quadratic (16) and cubic (64): at L = 1024 its attention
+(4 L^2 d per layer and step) outweighs the weights (2 N L). The XLA count exceeds
+6 (N + embedding) by the attention (6 n_layer T d: 8%), then softmax, LayerNorm, the loss
+and Adam's per-parameter update.
 """
 import os
 import statistics
