@@ -50,11 +50,16 @@ the first step. Fitted to the three lengths: 87 us + 1.25 us per slot at the sma
 7.2 ms + 74 us per slot at base width. At base width the fixed part is the weights (18.9 M
 parameters, 75 MB, read at ~10 GB/s), and the per-slot part costs 30x more than reading
 the slot's keys and values once (98 KB per slot over 6 layers at batch 4, i.e. ~1.3 GB/s)
-and ~70x more than its FLOPs (~49 kFLOP per slot and step), so the cache is being rewritten or re-laid-out every step,
-not just read; the slots overtake the weights at ~100 slots, not at the ~6 d_model
-(~3,000) that counting reads alone predicts. An explicit cache that writes one slot in
-place and attends only to the filled blocks is what remains (the Transformer issue's
-benchmark item; the profile that says which copy it is has not been taken).
+and ~70x more than its FLOPs (~49 kFLOP per slot and step): the cache is rewritten every
+step, not just read. The compiled step's HLO (XLA CPU, jax 0.10.2) shows where: for each
+layer, flax's `dynamic_update_slice` of the new key and of the new value becomes a loop
+fusion that writes the whole [b, L, h, d/h] cache (select / add over every slot, not an
+in-place update), and the score and output products each start with a transpose-copy of
+the whole cache to [b, h, d/h, L]. Four full passes over the cache per layer and step,
+which is why the slots overtake the weights at ~100 slots instead of the ~6 d_model
+(~3,000) that counting one read predicts. The remedy is an explicit cache kept in the
+layout the products read ([b, h, L, d/h]), updated in place and attending to the filled
+blocks only (the Transformer issue's benchmark item, still open).
 The uncached decoder sits between quadratic (16) and cubic (64): at L = 1024 its attention
 (4 L^2 d per layer and step) outweighs the weights (2 N L). The XLA count exceeds
 6 (N + embedding) by the attention (6 n_layer T d: 8%), then softmax, LayerNorm, the loss
