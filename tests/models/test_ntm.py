@@ -88,7 +88,7 @@ def test_gradients_finite_from_zero_memory():
                     gamma)
     return jnp.sum(ntm.read(memory + w[:, None], w) ** 2) + jnp.sum(w ** 3)
   args = (jnp.zeros(3), jnp.array(1.0), jnp.array(0.5), jnp.zeros(3), jnp.array(1.5))
-  grads = jax.grad(loss)(args)
+  grads = jax.jit(jax.grad(loss))(args)
   chex.assert_tree_all_finite(grads)
   # and the whole cell, from the constant initial memory and from all-zero memory
   cell = ntm.NTMCell(memory_size=6, memory_width=4, controller_features=8, num_read_heads=2,
@@ -96,10 +96,9 @@ def test_gradients_finite_from_zero_memory():
   x = jnp.ones((2, 3))
   carry = cell.initialize_carry(jax.random.key(0), x.shape)
   params = cell.init(jax.random.key(1), carry, x)
+  grad = jax.jit(jax.grad(lambda p, c: jnp.sum(cell.apply(p, c, x)[1] ** 2)))
   for memory in (carry['memory'], jnp.zeros_like(carry['memory'])):
-    c = dict(carry, memory=memory)
-    g = jax.grad(lambda p, c=c: jnp.sum(cell.apply(p, c, x)[1] ** 2))(params)
-    chex.assert_tree_all_finite(g)
+    chex.assert_tree_all_finite(grad(params, dict(carry, memory=memory)))
 
 
 @pytest.mark.parametrize('controller', ['lstm', 'feedforward'])
@@ -112,8 +111,9 @@ def test_cell_under_nn_rnn_equals_a_python_loop(controller):
   final, ys = rnn.apply(variables, xs)
   carry = cell.initialize_carry(jax.random.key(0), xs[:, 0].shape)
   outs = []
+  step = jax.jit(cell.apply)   # the same cell, one compiled step called from Python
   for t in range(xs.shape[1]):
-    carry, y = cell.apply({'params': variables['params']['cell']}, carry, xs[:, t])
+    carry, y = step({'params': variables['params']['cell']}, carry, xs[:, t])
     outs.append(y)
   np.testing.assert_allclose(ys, jnp.stack(outs, 1), rtol=1e-5, atol=1e-6)
   chex.assert_trees_all_close(final, carry, rtol=1e-5, atol=1e-6)
