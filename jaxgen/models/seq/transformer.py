@@ -41,11 +41,12 @@ model's token embedding; `source_embed` / `target_embed` when they are separate)
 with `wi`, `wo`; `output` when the output projection is untied.
 
 Fast decoding: the decoder's self-attention keys and values of past positions are kept in
-flax's `decode=True` cache ('cache' collection), so a step costs O(t) instead of re-running
-the O(t^2) prefix. `seq2seq_step_fn` / `lm_step_fn` expose it as the generic
-`step_fn(tokens [n], state) -> (logits [n, V], state, aux)` of `jaxgen.models.seq.sampling`.
+an explicit cache ('cache' collection, `CachedSelfAttention`: [b, h, L, d/h], updated in
+place, attended block by block over the filled slots only), so step t costs O(N + t d)
+instead of re-running the O(t N + t^2 d) prefix. `seq2seq_step_fn` / `lm_step_fn` expose it
+as the generic `step_fn(tokens [n], state) -> (logits [n, V], state, aux)` of `jaxgen.models.seq.sampling`.
 Every state leaf has the n sequences as its leading axis (so beam search can gather it): the
-one exception in flax's cache, its scalar `cache_index`, is carried as an int [n] vector (all
+one exception in the cache, its scalar `cache_index`, is carried as an int [n] vector (all
 rows decode in lockstep) and turned back into the scalar inside the step (`cache_to_state`,
 `state_to_cache`). As in flax's examples/wmt, the cross-attention re-projects the encoder
 output at every step (only the self-attention is cached).
@@ -55,6 +56,7 @@ the target shifted right), logits [batch, T, V]; a language model's tokens int [
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -145,6 +147,102 @@ class MLP(nn.Module):
     h = nn.Dropout(self.relu_dropout, deterministic=not train)(h)
     return nn.Dense(x.shape[-1], kernel_init=DENSE_INIT, name='wo')(h)
 
+class CachedSelfAttention(nn.Module):
+  """Causal multi-head self-attention for fast decoding, over an explicit key/value cache.
+
+  The same parameters as `nn.MultiHeadDotProductAttention` (DenseGeneral `query`, `key`,
+  `value` kernels [d, h, d/h] and `out` [h, d/h, d], with biases), so a model trained with
+  flax's attention decodes with this one. Why not flax's `decode=True` cache: it keeps keys
+  and values as [b, L, h, d/h] and attends to all L slots from the first step; on XLA CPU
+  its `dynamic_update_slice` compiles to a fusion that rewrites the whole cache, and both
+  products start with a transpose-copy of the whole cache, so each step cost four full
+  passes over the cache per layer (experiments/bench/transformer.py). Here:
+
+    cache      'cached_key', 'cached_value' [b, h, L, d/h] (the layout both products read),
+               'cache_index' int32 (the next slot); L is the init call's length rounded up
+               to a multiple of `block_size`
+    step t     K[:, :, t] <- k_t, V[:, :, t] <- v_t           (in place)
+               out_t = softmax(q_t K_{<=t}^T / sqrt(d/h)) V_{<=t}
+
+  computed over the filled blocks only (a `fori_loop` over ceil((t + 1) / block_size)
+  blocks of keys with the running-max softmax of Milakov & Gimelshein 2018, the
+  flash-decoding recurrence), so step t reads O(t) slots, not L. The init call (no cache
+  yet) runs ordinary causal attention over its T positions and creates the cache. Decoding
+  is inference: no dropout, and no attention weights are sown (the cross-attention's are).
+  """
+  num_heads: int
+  qkv_features: int
+  out_features: int
+  kernel_init: Any = DENSE_INIT
+  block_size: int = 128
+
+  @nn.compact
+  def __call__(self, inputs_q: Array, inputs_k: Array | None = None, *,
+               mask: Array | None = None, deterministic: bool | None = None,
+               sow_weights: bool = False) -> Array:
+    del inputs_k, mask, deterministic, sow_weights   # self-attention; the cache masks
+    if self.block_size < 1:
+      raise ValueError(f'model.cache_block must be >= 1, got {self.block_size}.')
+    b, t, _ = inputs_q.shape
+    h = self.num_heads
+    dh = self.qkv_features // h
+    dense = functools.partial(nn.DenseGeneral, axis=-1, features=(h, dh),
+                              kernel_init=self.kernel_init)
+    q, k, v = (dense(name='query')(inputs_q), dense(name='key')(inputs_q),
+               dense(name='value')(inputs_q))
+    initialized = self.has_variable('cache', 'cached_key')
+    slots = -(-t // self.block_size) * self.block_size
+    cached_key = self.variable('cache', 'cached_key', jnp.zeros, (b, h, slots, dh), k.dtype)
+    cached_value = self.variable('cache', 'cached_value', jnp.zeros, (b, h, slots, dh),
+                                 v.dtype)
+    index = self.variable('cache', 'cache_index', lambda: jnp.array(0, jnp.int32))
+    if not initialized:
+      causal = nn.make_causal_mask(jnp.ones((b, t)), dtype=jnp.bool_)
+      out = nn.dot_product_attention(q, k, v, mask=causal)
+    else:
+      if t != 1 or cached_key.value.shape[0] != b:
+        raise ValueError(f'The decoding cache holds {cached_key.value.shape[0]} sequences '
+                         f'and takes one token per step; got inputs of shape {(b, t)}.')
+      i = index.value
+      at = (0, 0, i, 0)
+      keys = jax.lax.dynamic_update_slice(cached_key.value, jnp.swapaxes(k, 1, 2), at)
+      values = jax.lax.dynamic_update_slice(cached_value.value, jnp.swapaxes(v, 1, 2), at)
+      cached_key.value, cached_value.value, index.value = keys, values, i + 1
+      block = min(self.block_size, keys.shape[2])
+      out = attend_filled(q[:, 0] * dh ** -0.5, keys, values, i, block)[:, None]
+    return nn.DenseGeneral(self.out_features, axis=(-2, -1), kernel_init=self.kernel_init,
+                           name='out')(out)
+
+
+def attend_filled(q: Array, keys: Array, values: Array, index: Array, block: int) -> Array:
+  """softmax(q K_{<=index}^T) V_{<=index}, block by block over the filled slots only.
+
+  q [b, h, d] (already scaled), keys and values [b, h, L, d] with L a multiple of `block`,
+  index int32 (the last filled slot) -> [b, h, d]. Each block rescales the running sums
+  by exp(m_old - m_new), so the result equals one softmax over slots 0..index.
+  """
+  b, h, _, d = keys.shape
+  offsets = jnp.arange(block)
+
+  def body(j, carry):
+    m, denom, acc = carry
+    start = j * block
+    kb = jax.lax.dynamic_slice_in_dim(keys, start, block, axis=2)
+    vb = jax.lax.dynamic_slice_in_dim(values, start, block, axis=2)
+    s = jnp.einsum('bhd,bhkd->bhk', q, kb).astype(jnp.float32)
+    s = jnp.where(start + offsets <= index, s, -jnp.inf)
+    m_new = jnp.maximum(m, jnp.max(s, -1))
+    p = jnp.exp(s - m_new[..., None])
+    scale = jnp.exp(m - m_new)
+    denom = denom * scale + jnp.sum(p, -1)
+    acc = acc * scale[..., None] + jnp.einsum('bhk,bhkd->bhd', p.astype(vb.dtype), vb)
+    return m_new, denom, acc
+
+  init = (jnp.full((b, h), -jnp.inf, jnp.float32), jnp.zeros((b, h), jnp.float32),
+          jnp.zeros((b, h, d), jnp.float32))
+  _, denom, acc = jax.lax.fori_loop(0, index // block + 1, body, init)
+  return (acc / denom[..., None]).astype(q.dtype)
+
 
 class Layer(nn.Module):
   """One encoder layer (`cross=False`, `causal=False`), decoder layer (`cross=True`,
@@ -163,11 +261,15 @@ class Layer(nn.Module):
   causal: bool = False
   cross: bool = False
   decode: bool = False
+  cache_block: int = 128
 
   def _attention(self, name, decode=False):
+    if decode:
+      return CachedSelfAttention(self.num_heads, self.d_model, self.d_model, DENSE_INIT,
+                                 self.cache_block, name=name)
     return nn.MultiHeadDotProductAttention(
         num_heads=self.num_heads, qkv_features=self.d_model, out_features=self.d_model,
-        dropout_rate=self.attention_dropout, kernel_init=DENSE_INIT, decode=decode,
+        dropout_rate=self.attention_dropout, kernel_init=DENSE_INIT,
         broadcast_dropout=False, name=name)
 
   @nn.compact
@@ -249,6 +351,8 @@ class Transformer(nn.Module):
     share_embeddings: one matrix for source, target and output (sec. 3.4; shared vocab).
     tie_output: the output projection is the target embedding transposed (else a Dense).
     decode: build the decoder with its self-attention cache (fast decoding).
+    cache_block: the cache's block of slots (`CachedSelfAttention`): a decoding step reads
+      the filled blocks only, and the cache's length is a multiple of it.
   """
   source_vocab_size: int
   target_vocab_size: int
@@ -266,6 +370,7 @@ class Transformer(nn.Module):
   share_embeddings: bool = False
   tie_output: bool = True
   decode: bool = False
+  cache_block: int = 128
 
   def setup(self):
     _check(self.num_layers, self.d_model, self.num_heads, self.d_ff, self.positions,
@@ -292,7 +397,8 @@ class Transformer(nn.Module):
     self.encoder = Stack(self.num_layers, layer_kwargs=dict(kw), pre_ln=self.pre_ln,
                          name='encoder')
     self.decoder = Stack(self.num_layers, pre_ln=self.pre_ln, name='decoder',
-                         layer_kwargs=dict(kw, causal=True, cross=True, decode=self.decode))
+                         layer_kwargs=dict(kw, causal=True, cross=True, decode=self.decode,
+                                                     cache_block=self.cache_block))
     self.source_positions = Positions(self.positions, self.max_len, name='source_positions')
     self.target_positions = Positions(self.positions, self.max_len, decode=self.decode,
                                       name='target_positions')
@@ -361,6 +467,7 @@ class TransformerLM(nn.Module):
   scale_embeddings: bool = True
   tie_output: bool = True
   decode: bool = False
+  cache_block: int = 128
 
   def setup(self):
     _check(self.num_layers, self.d_model, self.num_heads, self.d_ff, self.positions,
@@ -372,7 +479,8 @@ class TransformerLM(nn.Module):
       self.output = nn.Dense(self.vocab_size, kernel_init=DENSE_INIT, name='output')
     kw = dict(d_model=self.d_model, num_heads=self.num_heads, d_ff=self.d_ff,
               dropout_rate=self.dropout_rate, attention_dropout=self.attention_dropout,
-              relu_dropout=self.relu_dropout, causal=True, decode=self.decode)
+              relu_dropout=self.relu_dropout, causal=True, decode=self.decode,
+              cache_block=self.cache_block)
     self.decoder = Stack(self.num_layers, layer_kwargs=kw, pre_ln=self.pre_ln, name='decoder')
     self.positions_ = Positions(self.positions, self.max_len, decode=self.decode,
                                 name='positions')
@@ -403,7 +511,7 @@ def _is_index(path) -> bool:
 
 
 def cache_to_state(cache, n: int):
-  """flax's cache -> a state pytree with n leading on every leaf (scalar indices -> [n])."""
+  """The cache -> a state pytree with n leading on every leaf (scalar indices -> [n])."""
   return jax.tree_util.tree_map_with_path(
       lambda p, x: jnp.full((n,), x, x.dtype) if _is_index(p) else x, cache)
 

@@ -232,8 +232,11 @@ def test_cached_decoding_equals_recomputing_the_prefix(built, name):
   assert np.any(tok_c != tok_c[:, :1])                   # not one repeated token
 
 
-def test_cached_lm_sampling_equals_the_naive_sampler_for_the_same_key():
-  model = tr.TransformerLM(TGT_V, **SMALL, pre_ln=True)
+@pytest.mark.parametrize('cache_block', [128, 4])
+def test_cached_lm_sampling_equals_the_naive_sampler_for_the_same_key(cache_block):
+  """cache_block 4: the 10 tokens fill three blocks of the cache, the last one in part, so
+  the block-by-block softmax is checked across blocks."""
+  model = tr.TransformerLM(TGT_V, **SMALL, pre_ln=True, cache_block=cache_block)
   prompt = jnp.array([[3, 4, 5], [6, 7, 8]], jnp.int32)
   params = _sharpen(model.init(jax.random.key(2), prompt)['params'])
   length = 7
