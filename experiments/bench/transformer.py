@@ -7,21 +7,27 @@
     random token windows of 32 x 128, mean token NLL; tokens/s of the median of `--repeats`
     timed steps after a warm-up call, each blocked on with `block_until_ready`.
 (b) Decoding: greedy continuation of a BOS token by L = 64, 256, 1024 tokens, batch 4, with
-    a smaller LM (2 layers, d_model 64, d_ff 256, h = 4: the transformer_dates default size):
-      cached    `sampling.sample_lm` over `transformer.lm_step_fn` (flax's decode cache, one
-                token per step of one jitted `lax.scan`);
+    a smaller LM (2 layers, d_model 64, d_ff 256, h = 4: the transformer_dates default size)
+    and at the paper's base width (6 layers, d_model 512, d_ff 2048, h = 8):
+      cached    `sampling.sample_lm` over `transformer.lm_step_fn` (jaxgen's cache,
+                `transformer.CachedSelfAttention`: [b, h, L, d/h], updated in place, read
+                over the filled blocks only; one token per step of one jitted `lax.scan`);
+      flax      the same over flax's `decode=True` cache (`decode_cache='flax'`, the same
+                parameters), the peer: `ours_over_flax` is its time over ours;
       uncached  `sampling.greedy_naive`: every step re-runs the whole L-token buffer
                 through the model (jitted `fori_loop`), the reference the tests hold the
                 cache to.
-    Both are compiled ahead (`jit(...).lower(...).compile()`, in `compile_s`); each time is
+    All are compiled ahead (`jit(...).lower(...).compile()`, in `compile_s`); each time is
     the median of `--repeats` calls after a warm-up call, except the uncached L = 1024's,
-    its one call (tens of seconds). Both produce the same tokens (`same_tokens` checks).
-    Per step the cached decoder costs O(N) for the weights plus O(L d) for attention over
-    flax's fixed-size cache (it attends to all L slots, the unwritten ones masked); the
-    uncached one costs O(L N + L^2 d). So the total is ~linear in L for the cached decoder
-    (until its attention term overtakes the weights) and ~quadratic for the uncached one
-    (cubic once its attention dominates). Printed: time(1024) / time(256) for both (4 is
-    linear, 16 quadratic) and cached / uncached tokens/s per length.
+    its one call (minutes). All produce the same tokens (`same_tokens` checks). At base width
+    the uncached decoder runs at the shortest length only (at 1024 it would take most of an
+    hour) and flax's at the two shorter ones. Per step the cached decoder costs O(N) for the
+    weights plus O(t d) for attention over the t filled slots; the uncached one costs
+    O(L N + L^2 d). So the total is ~linear in L for the cached decoder until its attention
+    term overtakes the weights (at ~6 d_model slots by counting reads: ~400 at the small
+    size, ~3,000 at base width) and ~quadratic for the uncached one (cubic once its
+    attention dominates). Printed: time(1024) / time(256) per decoder (4 is linear, 16
+    quadratic) and cached / uncached tokens/s per length.
 (c) FLOPs: XLA's cost analysis of the compiled training step (`jax.jit(step).lower(...)
     .compile().cost_analysis()['flops']`, forward + backward + Adam) per training token,
     against C = 6 N per token (Kaplan et al. 2020, sec. 2.1) with N the non-embedding
@@ -32,36 +38,38 @@
 `--quick` shrinks everything to a smoke test (seconds; the numbers mean nothing).
 
 Measured (2026-12-03, `PYTHONPATH=. python experiments/bench/transformer.py`, jax 0.10.2, a
-2-core Intel Xeon CPU idle but for this run; 12.6 min wall; this machine runs the training
-step 1.7x slower than the AMD one of 2026-12-02, which gave 14,900 tokens/s):
+2-core Intel Xeon idle but for this run; 13 min wall; this machine runs the training step
+1.7x slower than the AMD one of 2026-12-02, which gave 14,900 tokens/s):
 
-  train step (adam), 32 x 128     0.467 s/step    8,775 tokens/s   51 GFLOP/s (XLA's count)
-  decode, batch 4       L = 64       256      1024     time(1024) / time(256)
-    cached   tokens/s   28,500     9,800    2,920     13.4
-    uncached tokens/s    2,245       214       39     21.9   (105 s for the 1024)
-    cached / uncached    12.7x     45.8x    74.6x             same tokens at every length
-    cached, base width     320       153       48     12.6   (6 layers, d_model 512, h 8)
+  train step (adam), 32 x 128     0.489 s/step    8,371 tokens/s   48 GFLOP/s (XLA's count)
+  decode, batch 4           L = 64       256      1024     time(1024) / time(256)
+    cached   tokens/s       56,800    17,200     8,170      8.4
+    flax cache tokens/s     27,000     9,210     2,820     13.1
+    uncached tokens/s        2,490       237        35     27.1   (117 s for the 1024)
+    cached / flax            2.1x      1.9x      2.9x
+    cached / uncached       22.8x     72.9x      234x              same tokens everywhere
+    cached, base width         326       210       194      4.33  (6 layers, d_model 512, h 8)
+    flax cache, base width     301       146         -            (48 at 1024 on 2026-12-03,
+                                                                    before the explicit cache)
   FLOPs per token: XLA 5.78 M; 6 N = 4.76 M (N = 793,088 non-embedding; XLA / 6N 1.22);
     6 (N + embedding) = 4.96 M (825,856; 1.17); + 6 n_layer T d = 5.35 M (1.08).
 
-**The cached decoder does not yet grow linearly** (13.4 and 12.6, against 4): a step costs
-a fixed part plus a part per slot of flax's fixed-size cache, which it reads in full from
-the first step. Fitted to the three lengths: 87 us + 1.25 us per slot at the small size,
-7.2 ms + 74 us per slot at base width. At base width the fixed part is the weights (18.9 M
-parameters, 75 MB, read at ~10 GB/s), and the per-slot part costs 30x more than reading
-the slot's keys and values once (98 KB per slot over 6 layers at batch 4, i.e. ~1.3 GB/s)
-and ~70x more than its FLOPs (~49 kFLOP per slot and step): the cache is rewritten every
-step, not just read. The compiled step's HLO (XLA CPU, jax 0.10.2) shows where: for each
-layer, flax's `dynamic_update_slice` of the new key and of the new value becomes a loop
-fusion that writes the whole [b, L, h, d/h] cache (select / add over every slot, not an
-in-place update), and the score and output products each start with a transpose-copy of
-the whole cache to [b, h, d/h, L]. Four full passes over the cache per layer and step,
-which is why the slots overtake the weights at ~100 slots instead of the ~6 d_model
-(~3,000) that counting one read predicts. The remedy is an explicit cache kept in the
-layout the products read ([b, h, L, d/h]), updated in place and attending to the filled
-blocks only (the Transformer issue's benchmark item, still open).
-The uncached decoder sits between quadratic (16) and cubic (64): at L = 1024 its attention
-(4 L^2 d per layer and step) outweighs the weights (2 N L). The XLA count exceeds
+At base width the cached decoder is linear in length (4.33 for 4x the tokens; flax's cache
+was 12.6, and at 1024 tokens it is 4.0x faster than flax's, 194 against 48 tokens/s). The
+earlier decoder, flax's cache, paid four full passes over the [b, L, h, d/h] cache per layer
+and step in the compiled HLO (XLA CPU): its `dynamic_update_slice` became a loop fusion that
+rewrote the whole cache, and both products began with a transpose-copy of the whole cache.
+jaxgen's cache is kept in the layout the products read, updated in place, and read over the
+filled blocks only (timed step by step at base width: 15 ms + 23 us per filled slot, against
+flax's 68 ms + 11 us per filled slot on a 1,056-slot cache; the 15 ms is the 75 MB of weights
+read at ~5 GB/s, the 23 us the slot's 98 KB of keys and values read at ~4 GB/s). At the small
+size (d_model 64, 100k weights) attention over the filled slots costs as much as the weights
+from ~400 slots on, so its 8.4 is the O(t) attention term (the quadratic part of the total),
+not rewriting; it is still 2.9x faster than flax's cache at 1024. A fori_loop over the filled
+blocks costs ~3x per slot what one einsum over the whole cache does on XLA CPU (its per-block
+slicing and loop), so the blocks pay off once the cache is mostly empty: a long cache with a
+short decode. The uncached decoder sits between quadratic (16) and cubic (64): at L = 1024 its
+attention (4 L^2 d per layer and step) outweighs the weights (2 N L). The XLA count exceeds
 6 (N + embedding) by the attention (6 n_layer T d: 8%), then softmax, LayerNorm, the loss
 and Adam's per-parameter update.
 """
@@ -158,10 +166,11 @@ def train_rows(model_kw, batch, time_steps, repeats):
   return row, flops
 
 
-def decoders(model_kw, batch, length):
-  """(model, params, cached, uncached, prompt, start): greedy continuation of BOS by
-  `length` tokens with flax's decode cache and by re-running the whole buffer."""
-  model = transformer.TransformerLM(V, dropout_rate=0.0, **model_kw)
+def decoders(model_kw, batch, length, decode_cache='blocks'):
+  """(params, cached, uncached, prompt, start): greedy continuation of BOS by `length`
+  tokens through the decoding cache (`decode_cache`: 'blocks', jaxgen's, or 'flax') and by
+  re-running the whole buffer."""
+  model = transformer.TransformerLM(V, dropout_rate=0.0, decode_cache=decode_cache, **model_kw)
   params = model.init(jax.random.key(0), jnp.zeros((1, 2), jnp.int32))['params']
   step = transformer.lm_step_fn(model)
   prompt = jnp.full((batch, 1), BOS, jnp.int32)
@@ -178,10 +187,24 @@ def decoders(model_kw, batch, length):
   return params, cached, uncached, prompt, prompt[:, 0]
 
 
+def flax_row(model_kw, batch, length, repeats, label, ours):
+  """flax's decode cache (`decode_cache='flax'`, the same parameters) beside ours: its row,
+  with `ours_over_flax` (its time / ours) and whether both give the same tokens."""
+  params, cached, _, prompt, _ = decoders(model_kw, batch, length, 'flax')
+  fn, compile_s = compile_timed(cached, params, prompt)
+  tokens = jax.block_until_ready(fn(params, prompt))              # warm-up
+  sec = median_seconds(fn, params, prompt, repeats=repeats)
+  print(f'L={length}: {label} {sec:.3f} s', flush=True)
+  return {'row': label, 'length': length, 'batch': batch, 'compile_s': compile_s,
+          'seconds': sec, 'tokens_per_s': batch * length / sec,
+          'ours_over_flax': sec / ours[0], 'same_tokens': bool(jnp.all(tokens == ours[1]))}
+
+
 def wide_rows(model_kw, batch, lengths, repeats):
   """Cached decoding only, at the paper's base width, where the weights outweigh attention
   over the cache at every length measured; the uncached decoder is run once, at the
-  shortest length, to check the tokens (at 1024 it would take most of an hour here)."""
+  shortest length, to check the tokens (at 1024 it would take most of an hour here), and
+  flax's cache at the two shorter lengths (at 1024 it takes ~85 s a call)."""
   rows = []
   for length in lengths:
     params, cached, uncached, prompt, start = decoders(model_kw, batch, length)
@@ -194,6 +217,9 @@ def wide_rows(model_kw, batch, lengths, repeats):
       row['same_tokens'] = bool(jnp.all(fast_tokens == jax.jit(uncached)(params, start)))
     rows.append(row)
     print(f'L={length}: cached at base width {fast_s:.3f} s', flush=True)
+    if length != lengths[-1]:
+      rows.append(flax_row(model_kw, batch, length, repeats, 'decode flax cache, base width',
+                           (fast_s, fast_tokens)))
   return rows
 
 
@@ -217,6 +243,8 @@ def decode_rows(model_kw, batch, lengths, repeats):
                  'tokens_per_s': batch * length / fast_s, 'cached_over_uncached': slow_s / fast_s})
     rows.append({'row': 'decode uncached (greedy_naive)', **common, 'compile_s': slow_compile,
                  'seconds': slow_s, 'tokens_per_s': batch * length / slow_s})
+    rows.append(flax_row(model_kw, batch, length, repeats, 'decode flax cache (decode=True)',
+                         (fast_s, fast_tokens)))
     print(f'L={length}: cached {fast_s:.3f} s, uncached {slow_s:.3f} s', flush=True)
   return rows
 
@@ -244,7 +272,8 @@ def main():
   long, short = lengths[-1], lengths[-2]
   ratios = {f'{key}_time_{long}_over_{short}': scaling(rows, name, long, short)
             for key, name in [('cached', 'decode cached (lm'), ('uncached', 'decode uncached'),
-                              ('cached_base_width', 'decode cached, base')]}
+                              ('cached_base_width', 'decode cached, base'),
+                              ('flax_cache', 'decode flax cache (decode')]}
   ratios.update(linear=long / short, quadratic=(long / short) ** 2)
   print(_common.markdown_table(flops, ['estimate', 'params', 'flops_per_token',
                                        'xla_flops_per_token', 'xla_over_estimate']))
@@ -254,7 +283,8 @@ def main():
   print()
   _common.report('transformer', rows,
                  ['row', 'length', 'batch', 'compile_s', 'seconds', 'tokens_per_s',
-                  'cached_over_uncached', 'same_tokens', 'achieved_gflops'], args.out,
+                  'cached_over_uncached', 'ours_over_flax', 'same_tokens', 'achieved_gflops'],
+                 args.out,
                  flops=flops, scaling=ratios, quick=args.quick,
                  train_model=dict(train_kw, vocab_size=V),
                  decode_model=dict(decode_kw, vocab_size=V),

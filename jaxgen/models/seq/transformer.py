@@ -66,6 +66,7 @@ import jax.numpy as jnp
 import numpy as np
 
 POSITIONS = ('sinusoid', 'split', 'learned')
+DECODE_CACHES = ('blocks', 'flax')
 Array = jax.Array
 
 # The paper does not name an initialiser; these are tensor2tensor's / flax examples/wmt's.
@@ -159,8 +160,8 @@ class CachedSelfAttention(nn.Module):
   passes over the cache per layer (experiments/bench/transformer.py). Here:
 
     cache      'cached_key', 'cached_value' [b, h, L, d/h] (the layout both products read),
-               'cache_index' int32 (the next slot); L is the init call's length rounded up
-               to a multiple of `block_size`
+               'cache_index' int32 (the next slot); L is the init call's length, rounded
+               up to a multiple of `block_size` when it is longer than one block
     step t     K[:, :, t] <- k_t, V[:, :, t] <- v_t           (in place)
                out_t = softmax(q_t K_{<=t}^T / sqrt(d/h)) V_{<=t}
 
@@ -181,8 +182,6 @@ class CachedSelfAttention(nn.Module):
                mask: Array | None = None, deterministic: bool | None = None,
                sow_weights: bool = False) -> Array:
     del inputs_k, mask, deterministic, sow_weights   # self-attention; the cache masks
-    if self.block_size < 1:
-      raise ValueError(f'model.cache_block must be >= 1, got {self.block_size}.')
     b, t, _ = inputs_q.shape
     h = self.num_heads
     dh = self.qkv_features // h
@@ -191,7 +190,7 @@ class CachedSelfAttention(nn.Module):
     q, k, v = (dense(name='query')(inputs_q), dense(name='key')(inputs_q),
                dense(name='value')(inputs_q))
     initialized = self.has_variable('cache', 'cached_key')
-    slots = -(-t // self.block_size) * self.block_size
+    slots = t if t <= self.block_size else -(-t // self.block_size) * self.block_size
     cached_key = self.variable('cache', 'cached_key', jnp.zeros, (b, h, slots, dh), k.dtype)
     cached_value = self.variable('cache', 'cached_value', jnp.zeros, (b, h, slots, dh),
                                  v.dtype)
@@ -221,7 +220,11 @@ def attend_filled(q: Array, keys: Array, values: Array, index: Array, block: int
   index int32 (the last filled slot) -> [b, h, d]. Each block rescales the running sums
   by exp(m_old - m_new), so the result equals one softmax over slots 0..index.
   """
-  b, h, _, d = keys.shape
+  b, h, slots, d = keys.shape
+  if slots == block:                 # one block: a plain masked softmax, no loop to run
+    s = jnp.einsum('bhd,bhkd->bhk', q, keys).astype(jnp.float32)
+    p = jax.nn.softmax(jnp.where(jnp.arange(slots) <= index, s, -jnp.inf), axis=-1)
+    return jnp.einsum('bhk,bhkd->bhd', p.astype(values.dtype), values).astype(q.dtype)
   offsets = jnp.arange(block)
 
   def body(j, carry):
@@ -262,14 +265,15 @@ class Layer(nn.Module):
   cross: bool = False
   decode: bool = False
   cache_block: int = 128
+  decode_cache: str = 'blocks'
 
   def _attention(self, name, decode=False):
-    if decode:
+    if decode and self.decode_cache == 'blocks':
       return CachedSelfAttention(self.num_heads, self.d_model, self.d_model, DENSE_INIT,
                                  self.cache_block, name=name)
     return nn.MultiHeadDotProductAttention(
         num_heads=self.num_heads, qkv_features=self.d_model, out_features=self.d_model,
-        dropout_rate=self.attention_dropout, kernel_init=DENSE_INIT,
+        dropout_rate=self.attention_dropout, kernel_init=DENSE_INIT, decode=decode,
         broadcast_dropout=False, name=name)
 
   @nn.compact
@@ -314,7 +318,8 @@ class Stack(nn.Module):
     return x
 
 
-def _check(num_layers, d_model, num_heads, d_ff, positions, rates):
+def _check(num_layers, d_model, num_heads, d_ff, positions, rates, cache_block=1,
+           decode_cache='blocks'):
   if num_layers < 1:
     raise ValueError(f'model.num_layers must be >= 1, got {num_layers}.')
   if d_model < 2 or d_ff < 1 or num_heads < 1:
@@ -330,6 +335,11 @@ def _check(num_layers, d_model, num_heads, d_ff, positions, rates):
   for key, rate in rates.items():
     if not 0.0 <= rate < 1.0:
       raise ValueError(f'model.{key} must lie in [0, 1), got {rate}.')
+  if not isinstance(cache_block, int) or cache_block < 1:
+    raise ValueError(f'model.cache_block must be an integer >= 1, got {cache_block!r}.')
+  if decode_cache not in DECODE_CACHES:
+    raise ValueError(f'Unknown model.decode_cache {decode_cache!r}; valid: '
+                     f'{", ".join(DECODE_CACHES)}.')
 
 
 # ============================================================== the encoder-decoder
@@ -353,6 +363,9 @@ class Transformer(nn.Module):
     decode: build the decoder with its self-attention cache (fast decoding).
     cache_block: the cache's block of slots (`CachedSelfAttention`): a decoding step reads
       the filled blocks only, and the cache's length is a multiple of it.
+    decode_cache: 'blocks' (`CachedSelfAttention`, the default) or 'flax' (the decode=True
+      cache of `nn.MultiHeadDotProductAttention`: [b, L, h, d/h], every slot read every
+      step; the benchmark's peer). The parameters are the same either way.
   """
   source_vocab_size: int
   target_vocab_size: int
@@ -371,11 +384,12 @@ class Transformer(nn.Module):
   tie_output: bool = True
   decode: bool = False
   cache_block: int = 128
+  decode_cache: str = 'blocks'
 
   def setup(self):
     _check(self.num_layers, self.d_model, self.num_heads, self.d_ff, self.positions,
            dict(dropout_rate=self.dropout_rate, attention_dropout=self.attention_dropout,
-                relu_dropout=self.relu_dropout))
+                relu_dropout=self.relu_dropout), self.cache_block, self.decode_cache)
     if self.share_embeddings and self.source_vocab_size != self.target_vocab_size:
       raise ValueError('model.share_embeddings=True needs one vocabulary for source and '
                        f'target (sizes {self.source_vocab_size} and {self.target_vocab_size}'
@@ -398,7 +412,8 @@ class Transformer(nn.Module):
                          name='encoder')
     self.decoder = Stack(self.num_layers, pre_ln=self.pre_ln, name='decoder',
                          layer_kwargs=dict(kw, causal=True, cross=True, decode=self.decode,
-                                                     cache_block=self.cache_block))
+                                                     cache_block=self.cache_block,
+                                                     decode_cache=self.decode_cache))
     self.source_positions = Positions(self.positions, self.max_len, name='source_positions')
     self.target_positions = Positions(self.positions, self.max_len, decode=self.decode,
                                       name='target_positions')
@@ -468,11 +483,12 @@ class TransformerLM(nn.Module):
   tie_output: bool = True
   decode: bool = False
   cache_block: int = 128
+  decode_cache: str = 'blocks'
 
   def setup(self):
     _check(self.num_layers, self.d_model, self.num_heads, self.d_ff, self.positions,
            dict(dropout_rate=self.dropout_rate, attention_dropout=self.attention_dropout,
-                relu_dropout=self.relu_dropout))
+                relu_dropout=self.relu_dropout), self.cache_block, self.decode_cache)
     self.embed = nn.Embed(self.vocab_size, self.d_model, embedding_init=embed_init(self.d_model),
                           name='embed')
     if not self.tie_output:
@@ -480,7 +496,7 @@ class TransformerLM(nn.Module):
     kw = dict(d_model=self.d_model, num_heads=self.num_heads, d_ff=self.d_ff,
               dropout_rate=self.dropout_rate, attention_dropout=self.attention_dropout,
               relu_dropout=self.relu_dropout, causal=True, decode=self.decode,
-              cache_block=self.cache_block)
+              cache_block=self.cache_block, decode_cache=self.decode_cache)
     self.decoder = Stack(self.num_layers, layer_kwargs=kw, pre_ln=self.pre_ln, name='decoder')
     self.positions_ = Positions(self.positions, self.max_len, decode=self.decode,
                                 name='positions')

@@ -232,11 +232,14 @@ def test_cached_decoding_equals_recomputing_the_prefix(built, name):
   assert np.any(tok_c != tok_c[:, :1])                   # not one repeated token
 
 
-@pytest.mark.parametrize('cache_block', [128, 4])
-def test_cached_lm_sampling_equals_the_naive_sampler_for_the_same_key(cache_block):
+@pytest.mark.parametrize('cache_block, decode_cache', [(128, 'blocks'), (4, 'blocks'),
+                                                       (128, 'flax')])
+def test_cached_lm_sampling_equals_the_naive_sampler_for_the_same_key(cache_block,
+                                                                      decode_cache):
   """cache_block 4: the 10 tokens fill three blocks of the cache, the last one in part, so
-  the block-by-block softmax is checked across blocks."""
-  model = tr.TransformerLM(TGT_V, **SMALL, pre_ln=True, cache_block=cache_block)
+  the block-by-block softmax is checked across blocks; 'flax' is flax's decode cache."""
+  model = tr.TransformerLM(TGT_V, **SMALL, pre_ln=True, cache_block=cache_block,
+                           decode_cache=decode_cache)
   prompt = jnp.array([[3, 4, 5], [6, 7, 8]], jnp.int32)
   params = _sharpen(model.init(jax.random.key(2), prompt)['params'])
   length = 7
@@ -332,6 +335,8 @@ def test_label_smoothed_loss_equals_numpy_with_padding_excluded():
     (dict(label_smoothing=1.0), 'label_smoothing'),
     (dict(dropout_rate=1.0), 'dropout_rate'),
     (dict(featurs=3), 'featurs.*valid'),
+    (dict(cache_block=0), 'model.cache_block'),
+    (dict(decode_cache='paged'), 'model.decode_cache'),
 ])
 def test_bad_transformer_config_values_raise_one_line_errors(model, match):
   with pytest.raises(ValueError, match=match) as e:
