@@ -5,9 +5,9 @@ then add) learns to copy sequences of random 8-bit vectors of lengths 1-10 and i
 lengths it never saw (11-20 and 21-40), against three stacked LSTMs of about the same
 parameter count (`:arch=lstm`). Figures: bit errors per sequence (`bit_errors`) and the cost
 in bits per sequence (`bits`), by length range in final_metrics.json and per length in
-generalization.json; the write and read weightings of one sequence in weightings.png (the
-paper's figure 6). The paper trains on lengths 1-20 and shows the NTM copying up to 120
-while the LSTM fails beyond 20.
+generalization.json and generalization.png; the write and read weightings of one sequence
+in weightings.png (the paper's figure 6). The paper trains on lengths 1-20 and shows the
+NTM copying up to 120 while the LSTM fails beyond 20.
 
 Run:   jaxgen train ntm_copy --workdir /tmp/ntm_copy
        jaxgen train ntm_copy:arch=lstm --workdir /tmp/ntm_copy_lstm    (the baseline)
@@ -25,7 +25,7 @@ Default runs (measured 2026-12-03, `PYTHONPATH=. python -m jaxgen.cli train ntm_
 --workdir /tmp/ntm_copy --set progress=False` and the same with `ntm_copy:arch=lstm`, each
 pinned to one core of a 2-core Intel Xeon with `taskset`; 10,000 steps of 32 sequences of
 lengths 1-10; the NTM 9.1 steps/s (18 min), the LSTM 35.6 steps/s (5 min)). Bit errors per
-sequence on 1,000 test sequences of each length range (chance: 4 per vector):
+sequence on 200 sequences of each length range (chance: 4 per vector):
 
                           params  selected step   1-10 (trained)   11-20 (2x)   21-40 (4x)
   NTM, best validation    62,260      2,000            0.000          0.005        0.005

@@ -35,6 +35,7 @@ def test_tiny_ntm_learns_to_copy(tmp_path):
   rows = json.loads((tmp_path / 'generalization.json').read_text())
   assert [(r['min_length'], r['max_length']) for r in rows] == [(1, 10), (11, 20), (21, 40)]
   assert (tmp_path / 'weightings.png').exists() and (tmp_path / 'samples' / 'final.png').exists()
+  assert (tmp_path / 'generalization.png').stat().st_size > 1000
 
 
 def test_lstm_baseline_and_config_errors():

@@ -158,6 +158,26 @@ class NTMTask(Task):
     fig.savefig(path, dpi=80)
     return path
 
+  def write_generalization(self, rows: list[dict], directory: str) -> str:
+    """Bit errors per sequence against sequence length (the rows of `generalization`), the
+    trained range shaded, in directory/generalization.png (the paper's figures 4 and 5)."""
+    from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
+    lengths = [int(L) for r in rows for L in r['per_length']]
+    errors = [e for r in rows for e in r['per_length'].values()]
+    ax.plot(lengths, errors, 'o-', ms=3, label=f'{self.arch} ({len(lengths)} lengths)')
+    ax.axvspan(rows[0]['min_length'] - 0.5, rows[0]['max_length'] + 0.5, color='0.9',
+               label='trained lengths')
+    ax.set_xlabel('sequence length')
+    ax.set_ylabel('bit errors per sequence')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, 'generalization.png')
+    fig.savefig(path, dpi=80)
+    return path
+
   def finalize(self, state, workdir, test_data, rng):
     out = {}
     if self.info.get('task') == 'copy':
@@ -168,6 +188,7 @@ class NTMTask(Task):
         import json  # pylint: disable=g-import-not-at-top
         with open(os.path.join(workdir, 'generalization.json'), 'w', encoding='utf-8') as f:
           json.dump(rows, f, indent=1)
+        self.write_generalization(rows, workdir)
         self.write_weightings(state.params, jax.random.fold_in(rng, 99), workdir)
     out['num_params'] = float(sum(np.size(p) for p in jax.tree.leaves(state.params)))
     return out
