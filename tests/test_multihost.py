@@ -77,8 +77,9 @@ def runs(tmp_path_factory):
   shared = base / 'two'
   procs = [_start(shared, '--coordinator', f'127.0.0.1:{port}', '--num-processes', '2',
                   '--process-id', str(i)) for i in range(2)]
+  single = _start(base / 'one')                    # the reference, alongside
   two = _wait(procs)
-  one = _wait([_start(base / 'one')])[0]
+  one = _wait([single])[0]
   for i, (_, out, err) in enumerate(two + [one]):
     (base / f'out{i}.txt').write_text(out + '\n--- stderr ---\n' + err)
   return two, one, shared, base / 'one'
