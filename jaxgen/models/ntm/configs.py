@@ -6,12 +6,12 @@
 Default (copy): the paper's copy NTM (an LSTM controller of 100 units, one read and one
 write head, N = 128 locations of M = 20, shifts -1..1) trained on lengths 1-10 and scored on
 11-20 and 21-40 (2x and 4x), Adam at 1e-3 with gradients clipped to global norm 10 (not the
-paper's optimiser; the tiny config learns with it in 2,000 steps), the memory initialised to
+paper's optimiser; the tiny config learns with it in 1,000 steps), the memory initialised to
 a small constant (Collier & Beel 2018), batches of 32. 'paper': the
 paper's RMSProp (centered, momentum 0.9, learning rate 1e-4, each gradient component
 clipped to [-10, 10]), lengths 1-20, scored on 21-40 and 41-80. arch=lstm: three stacked
 LSTMs of 54 units (61k parameters; the NTM has 62k) (the paper's baseline had three of
-256). 'tiny' (the tests' size): 32 locations of 8, a 64-unit controller, 2,000 steps.
+256). 'tiny' (the tests' size): 32 locations of 8, a 64-unit controller, 1,000 steps.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def ntm_config(name: str, variant: str = '', dataset: str = 'copy'
         eps=1e-4, schedule='constant', warmup_steps=0, grad_clip_value=10.0))
   set_schedule(c, 10_000, log_every=200, eval_every=1000, checkpoint_every=1000, num_samples=4)
   if v.tiny:
-    set_schedule(c, 2000, log_every=100, eval_every=1000, checkpoint_every=1000, num_samples=2)
+    set_schedule(c, 1000, log_every=100, eval_every=500, checkpoint_every=500, num_samples=2)
   elif v.paper:
     set_schedule(c, 100_000, log_every=500, eval_every=5000, checkpoint_every=5000)
   if not v.tiny:
