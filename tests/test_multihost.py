@@ -37,6 +37,10 @@ def _env() -> dict:
       env.pop(key)
   env.update(JAX_PLATFORMS='cpu', XLA_FLAGS='--xla_force_host_platform_device_count=1',
              JAXGEN_MESH_DATA='-1', PYTHONPATH=ROOT + os.pathsep + env.get('PYTHONPATH', ''))
+  # The suite's persistent compilation cache (conftest.py), so reruns skip recompiling.
+  import jax  # pylint: disable=g-import-not-at-top
+  env.update(JAX_COMPILATION_CACHE_DIR=jax.config.jax_compilation_cache_dir,
+             JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS='0.5')
   return env
 
 
