@@ -197,7 +197,7 @@ def _chain(seed=0):
 
 @pytest.mark.parametrize('name', list(MODELS))
 def test_cached_decoding_equals_recomputing_the_prefix(built, name):
-  """Greedy decoding through the decode=True cache and by re-running the whole prefix at
+  """Greedy decoding through the key/value cache and by re-running the whole prefix at
   every step: the same tokens, and the logits they were read from agree."""
   model, params = built[name]
   src, sl, _ = _batch()
