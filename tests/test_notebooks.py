@@ -18,6 +18,8 @@ LEARNING_TESTS = {
     'ntm': 'tests/models/test_ntm_task.py::test_tiny_ntm_learns_to_copy',
     'seq2seq': 'tests/models/seq/test_seq2seq.py::'
                'test_tiny_dates_config_learns_to_translate_held_out_dates',
+    'gans': 'tests/models/test_gan_task.py::test_tiny_config_reaches_its_threshold',
+    'quickstart': 'tests/models/test_made.py::test_tiny_config_learns_binarized_mnist',
 }
 CAPPED_STEPS = 100
 # Run first in the kernel: `experiments.train_and_evaluate` with num_steps (and the log,

@@ -46,11 +46,13 @@ def _schedule(c, num_steps: int, every: int, num_samples: int):
 
 
 def _tiny(c, base_features: int, num_steps: int):
-  """The test-sized variant: few channels, batch 32, a short-memory EMA."""
+  """The test-sized variant: few channels, batch 32, a short-memory EMA; one evaluation, at
+  the end (a checkpoint halfway)."""
   c.model.base_features = base_features
   c.model.ema_decay = 0.99
   c.data.batch_size = 32
-  _schedule(c, num_steps, num_steps // 2, 16)
+  set_schedule(c, num_steps, eval_every=num_steps, checkpoint_every=num_steps // 2,
+               num_samples=16)
 
 
 def dcgan_config(dataset: str, variant: str = '') -> ml_collections.ConfigDict:

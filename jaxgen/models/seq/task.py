@@ -766,6 +766,7 @@ class TransformerSeq2SeqTask(Seq2SeqTask):
         jnp.zeros((1, 2), jnp.int32)))
     self._greedy = jax.jit(self._greedy_impl)
     self._beam = jax.jit(self._beam_impl)
+    self._sown = jax.jit(self._sown_impl)
     self._samples = None
 
   # -- the model -----------------------------------------------------------------------
@@ -824,12 +825,15 @@ class TransformerSeq2SeqTask(Seq2SeqTask):
     tokens [b, T], weights [num_layers, b, heads, T, S]), sown by the attention modules in
     a teacher-forced pass over those outputs (the weights the decoder used for them)."""
     pred, _ = self.greedy_decode(params, batch['source'], batch['source_length'])
+    return pred, self._sown(params, jnp.asarray(batch['source']),
+                            jnp.asarray(batch['source_length']), pred)
+
+  def _sown_impl(self, params, source, source_length, pred):
     target_in = seq2seq.shift_right(pred, text.BOS)
-    _, out = self.net.apply({'params': params}, jnp.asarray(batch['source']),
-                            jnp.asarray(batch['source_length']), target_in,
+    _, out = self.net.apply({'params': params}, source, source_length, target_in,
                             mutable=['intermediates'])
-    return pred, transformer_lib.attention_weights(out['intermediates'], 'decoder',
-                                                   'cross_attention')
+    return transformer_lib.attention_weights(out['intermediates'], 'decoder',
+                                             'cross_attention')
 
   def write_head_maps(self, params, batch, directory: str) -> str:
     """Draws the first example's cross-attention, one map per layer (rows) and head
