@@ -6,12 +6,15 @@
 #   fortunes                   2.5 MB of English text (character language models)
 #   dict-gcide                 the GCIDE dictionary (definitions; syllabified headwords)
 #   dict-freedict-deu-eng      German-English example sentence pairs (translation)
+#   unifont, fonts-noto-core, fonts-freefont-ttf, fonts-dejavu-core
+#                              glyph bitmaps and fonts: the few-shot letters (jaxgen.data.glyphs)
 # Uses sudo when not root. Without apt-get (not Debian / Ubuntu) it installs nothing, says so
 # and exits 0: the tests that need these files then fail with a message naming the package.
 set -euo pipefail
 
 PACKAGES=(dataset-fashion-mnist asterisk-core-sounds-en-wav asterisk-moh-opsound-wav fortunes
-          dict-gcide dict-freedict-deu-eng)
+          dict-gcide dict-freedict-deu-eng unifont fonts-noto-core fonts-freefont-ttf
+          fonts-dejavu-core)
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install_test_data: apt-get not found; skipping the Debian data packages" \
@@ -40,7 +43,7 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO=(sudo)
 fi
 
-echo "install_test_data: installing ${missing[*]} (about 90 MB once installed) ..."
+echo "install_test_data: installing ${missing[*]} (about 150 MB once installed) ..."
 ${SUDO[@]+"${SUDO[@]}"} apt-get update -qq
 ${SUDO[@]+"${SUDO[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   "${missing[@]}" >/dev/null
