@@ -77,6 +77,7 @@ FAMILIES = {
     'seq': 'jaxgen.models.seq',         # RNN / LSTM language models, taggers, classifiers
     'seq2seq': 'jaxgen.models.seq',     # encoder-decoders with Bahdanau / Luong attention
     'ntm': 'jaxgen.models.ntm',         # the Neural Turing Machine and its LSTM baseline
+    'snail': 'jaxgen.models.snail',     # SNAIL and its few-shot baselines
 }
 
 
