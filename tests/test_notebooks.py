@@ -20,6 +20,7 @@ LEARNING_TESTS = {
                'test_tiny_dates_config_learns_to_translate_held_out_dates',
     'gans': 'tests/models/test_gan_task.py::test_tiny_config_reaches_its_threshold',
     'quickstart': 'tests/models/test_made.py::test_tiny_config_learns_binarized_mnist',
+    'snail': 'tests/models/test_snail_task.py::test_tiny_snail_learns_unseen_scripts',
 }
 CAPPED_STEPS = 100
 # Run first in the kernel: `experiments.train_and_evaluate` with num_steps (and the log,

@@ -18,6 +18,54 @@ def timed(fn, *args, repeats: int = 1):
   return out, (time.perf_counter() - start) / repeats
 
 
+def flops_of(compiled) -> float:
+  """XLA's FLOPs of a compiled computation (nan where the backend does not say)."""
+  cost = compiled.cost_analysis()
+  if isinstance(cost, (list, tuple)):
+    cost = cost[0] if cost else {}
+  return float(cost.get('flops', float('nan')))
+
+
+def train_step_row(name: str, repeats: int, steps: int = 10) -> tuple[dict, dict]:
+  """The trainer's own jitted step (`jaxgen.train.loop.make_train_step`: the task's loss,
+  gradients, the optimiser, the non-finite guard; state donated) of experiment `name` on its
+  first training batch, compiled ahead and timed as the median of `repeats` runs of `steps`
+  steps after a warm-up, each blocked on.
+
+  Returns:
+    (row: config, params, compile_s, seconds (per step), steps_per_s, gflop_per_step;
+     the batch the step ran on).
+  """
+  import statistics  # pylint: disable=g-import-not-at-top
+  from jaxgen import experiments, parallel  # pylint: disable=g-import-not-at-top
+  from jaxgen.train import loop  # pylint: disable=g-import-not-at-top
+  config = experiments.get_config(name)
+  config.progress = False
+  exp = loop.build(config, experiments.task_factory(config))
+  state = exp.init()
+  batch = parallel.put_batch(exp.train_data.batch(0), exp.mesh)
+  step = loop.make_train_step(exp)
+  start = time.perf_counter()
+  compiled = step.lower(state, batch, exp.keys['train']).compile()
+  compile_s = time.perf_counter() - start
+
+  def run(state):
+    for _ in range(steps):
+      state, _ = compiled(state, batch, exp.keys['train'])
+    return jax.block_until_ready(state)
+
+  state = run(state)                                   # warm-up
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    state = run(state)
+    times.append((time.perf_counter() - start) / steps)
+  seconds = statistics.median(times)
+  params = sum(x.size for x in jax.tree.leaves(state.params))
+  return dict(config=name, params=int(params), compile_s=compile_s, seconds=seconds,
+              steps_per_s=1.0 / seconds, gflop_per_step=flops_of(compiled) / 1e9), batch
+
+
 def parser(name: str, description: str) -> argparse.ArgumentParser:
   p = argparse.ArgumentParser(description=description)
   p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', f'{name}.json'))

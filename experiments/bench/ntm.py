@@ -33,57 +33,18 @@ addressing is a chain of ~30 small ops per head and time step. Doubling the sequ
 time (a lead for the speed issue).
 """
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import _common  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-from jaxgen import experiments, parallel  # pylint: disable=g-import-not-at-top,wrong-import-position
-from jaxgen.train import loop  # pylint: disable=g-import-not-at-top,wrong-import-position
-
 CONFIGS = ('ntm_copy', 'ntm_copy:arch=lstm', 'ntm_copy:paper')
-STEPS = 10
-
-
-def flops_of(compiled) -> float:
-  cost = compiled.cost_analysis()
-  if isinstance(cost, (list, tuple)):
-    cost = cost[0] if cost else {}
-  return float(cost.get('flops', float('nan')))
 
 
 def row(name: str, repeats: int) -> dict:
-  config = experiments.get_config(name)
-  config.progress = False
-  exp = loop.build(config, experiments.task_factory(config))
-  state = exp.init()
-  batch = parallel.put_batch(exp.train_data.batch(0), exp.mesh)
-  step = loop.make_train_step(exp)
-  start = time.perf_counter()
-  compiled = step.lower(state, batch, exp.keys['train']).compile()
-  compile_s = time.perf_counter() - start
-
-  def run(state):
-    for _ in range(STEPS):
-      state, _ = compiled(state, batch, exp.keys['train'])
-    return jax.block_until_ready(state)
-
-  state = run(state)                                   # warm-up
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    state = run(state)
-    times.append((time.perf_counter() - start) / STEPS)
-  seconds = statistics.median(times)
-  params = sum(x.size for x in jax.tree.leaves(state.params))
-  return dict(config=name, params=int(params), time_steps=int(batch['x'].shape[1]),
-              batch=int(batch['x'].shape[0]), compile_s=compile_s, seconds=seconds,
-              steps_per_s=1.0 / seconds, sequences_per_s=batch['x'].shape[0] / seconds,
-              gflop_per_step=flops_of(compiled) / 1e9)
+  r, batch = _common.train_step_row(name, repeats)
+  return dict(r, time_steps=int(batch['x'].shape[1]), batch=int(batch['x'].shape[0]),
+              sequences_per_s=batch['x'].shape[0] / r['seconds'])
 
 
 def main():

@@ -18,17 +18,16 @@ def _task(variant, ways=3, shots=1):
 
 @pytest.mark.learning
 def test_tiny_snail_learns_unseen_scripts(tmp_path):
-  """glyphs_snail:tiny, 5-way 1-shot on scripts it never saw: above THRESHOLD accuracy
-  (chance 0.2) on the 2,000 test episodes."""
+  """glyphs_snail:tiny, 5-way 1-shot on scripts it never saw: above 0.5 accuracy on the
+  2,000 test episodes (chance 0.2; measured 0.678, pixel nearest neighbour 0.636). SNAIL sits
+  at chance for its first ~300 steps, then learns."""
   cfg = experiments.get_config('glyphs_snail:tiny')
   cfg.progress = False
   final = experiments.train_and_evaluate(cfg, str(tmp_path))
-  assert final['eval/accuracy'] > THRESHOLD
+  assert final['eval/accuracy'] > 0.5
   assert 0.4 < final['eval/nn_accuracy'] < 0.9       # the pixel baseline on the same episodes
   assert (tmp_path / 'samples' / 'final.png').exists()
 
-
-THRESHOLD = 0.5
 
 
 def test_protonet_and_snail_losses_and_errors():
