@@ -35,7 +35,6 @@ import math
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxgen.nn.attention import CausalAttention
 from jaxgen.nn.causal_conv import CausalConv1D
@@ -205,9 +204,11 @@ class ProtoNet(nn.Module):
     return -jnp.sum((query[:, None] - prototypes) ** 2, axis=-1)
 
 
-def nearest_neighbour(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def nearest_neighbour(images, labels) -> jax.Array:
   """Pixel nearest neighbour: each episode's query labelled as its nearest support item in
-  Euclidean distance over pixels; images [b, T, ...], labels [b, T] -> predictions [b]."""
-  x = np.asarray(images, np.float32).reshape(images.shape[0], images.shape[1], -1)
-  d = np.sum((x[:, :-1] - x[:, -1:]) ** 2, axis=-1)                  # [b, NK]
-  return np.asarray(labels)[np.arange(len(d)), np.argmin(d, axis=1)]
+  Euclidean distance over pixels; images [b, T, ...], labels [b, T] -> predictions [b]
+  (numpy or jax arrays; jittable)."""
+  x = jnp.asarray(images, jnp.float32).reshape(images.shape[0], images.shape[1], -1)
+  d = jnp.sum((x[:, :-1] - x[:, -1:]) ** 2, axis=-1)                 # [b, NK]
+  return jnp.take_along_axis(jnp.asarray(labels)[:, :-1], jnp.argmin(d, axis=1)[:, None],
+                             1)[:, 0]

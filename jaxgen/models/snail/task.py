@@ -32,14 +32,6 @@ ARCHS = {'snail': snail_model.SNAIL, 'protonet': snail_model.ProtoNet}
 TASK_KEYS = dict(arch='snail')
 
 
-def nearest_neighbour_correct(images, labels):
-  """1.0 where pixel nearest neighbour labels the query right, per episode [b] (jnp)."""
-  x = images.astype(jnp.float32).reshape(images.shape[0], images.shape[1], -1) / 255.0
-  d = jnp.sum((x[:, :-1] - x[:, -1:]) ** 2, axis=-1)
-  pred = jnp.take_along_axis(labels[:, :-1], jnp.argmin(d, axis=1)[:, None], 1)[:, 0]
-  return (pred == labels[:, -1]).astype(jnp.float32)
-
-
 class SnailTask(Task):
   """SNAIL or its prototypical-network baseline on few-shot episodes (module docstring)."""
   sample_kind = 'image'
@@ -91,7 +83,8 @@ class SnailTask(Task):
     del rng
     logits, _ = self._logits(params, extra, batch, train=False)
     out = self._metrics(logits, batch)
-    out['nn_accuracy'] = nearest_neighbour_correct(batch['images'], batch['labels'])
+    out['nn_accuracy'] = (snail_model.nearest_neighbour(batch['images'], batch['labels'])
+                          == batch['labels'][:, -1]).astype(jnp.float32)
     return out
 
   @functools.partial(jax.jit, static_argnums=0)
