@@ -78,6 +78,7 @@ FAMILIES = {
     'seq2seq': 'jaxgen.models.seq',     # encoder-decoders with Bahdanau / Luong attention
     'ntm': 'jaxgen.models.ntm',         # the Neural Turing Machine and its LSTM baseline
     'snail': 'jaxgen.models.snail',     # SNAIL and its few-shot baselines
+    'snail_bandit': 'jaxgen.models.snail',  # SNAIL as a meta-RL agent on bandits
 }
 
 

@@ -10,7 +10,8 @@ from jaxgen.train.config import parse_variant
 # Experiments without a 'paper' variant: synthetic 2-D targets, and the recurrent family's
 # experiments, whose data (fortunes, GCIDE, expression trees) no paper used.
 NO_PAPER = ('maf_2d', 'maf_mog_2d', 'iaf_target', 'gan_8gaussians', 'charlm_fortunes',
-            'charlm_gcide', 'syllables_gcide', 'adding_problem', 'rowmnist_lstm', 'arith_trees')
+            'charlm_gcide', 'syllables_gcide', 'adding_problem', 'rowmnist_lstm', 'arith_trees',
+            'bandit_snail')
 
 
 @pytest.mark.parametrize('name', experiments.list_experiments())
@@ -74,7 +75,7 @@ FAMILY_EXAMPLES = ['made_mnist', 'nice_mnist', 'glow_mnist', 'maf_2d', 'iaf_targ
                    'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist',
                    'sagan_mnist', 'gan_8gaussians', 'charlm_fortunes', 'syllables_gcide',
                    'adding_problem', 'arith_trees', 'dates_seq2seq', 'transformer_dates',
-                   'transformer_charlm_fortunes', 'glyphs_snail']
+                   'transformer_charlm_fortunes', 'glyphs_snail', 'bandit_snail']
 
 
 @pytest.mark.parametrize('name', FAMILY_EXAMPLES)

@@ -17,6 +17,7 @@ Names:
   arith_trees    arithmetic expression trees evaluated mod 10, as trees and as bracketed text.
   copy, repeat_copy, associative_recall, priority_sort
                  the Neural Turing Machine's tasks (Graves et al. 2014; jaxgen.data.synthetic).
+  bandits        K-armed Bernoulli bandit episodes for meta-RL (jaxgen.data.synthetic).
   dates, deu_eng sequence pairs: human-written dates in many languages (babel's locale
                  data) to ISO dates (jaxgen.data.dates); German-English sentence pairs from
                  Debian's `dict-freedict-deu-eng` (jaxgen.data.translation).
@@ -318,6 +319,7 @@ register_lazy('adding', 'jaxgen.data.synthetic:adding')
 register_lazy('arith_trees', 'jaxgen.data.synthetic:arith_trees')
 for _name in ('copy', 'repeat_copy', 'associative_recall', 'priority_sort'):
   register_lazy(_name, f'jaxgen.data.synthetic:{_name}')
+register_lazy('bandits', 'jaxgen.data.synthetic:bandits')
 register_lazy('gcide_syllables', 'jaxgen.data.text:gcide_syllables')
 register_lazy('gcide_text', 'jaxgen.data.text:gcide_text')
 register_lazy('dates', 'jaxgen.data.dates:dates')

@@ -4,6 +4,8 @@
   arith_trees  expression trees over digits (+ mod 10, max, min): a tree task for recursive nets.
   copy, repeat_copy, associative_recall, priority_sort
                the Neural Turing Machine's four tasks (Graves et al. 2014, Sec. 4.1-4.5).
+  bandits      Bernoulli multi-armed bandit tasks (Duan et al. 2016, Sec. 4.1; Mishra et al.
+               2018, Sec. 4.2.1): each episode's arm means and reward draws.
 """
 from __future__ import annotations
 
@@ -354,3 +356,65 @@ def priority_sort(split: str, num_inputs: int = 20, num_outputs: int = 16, width
 
 for _fn in (copy, repeat_copy, associative_recall, priority_sort):
   _fn.own_validation = True
+
+
+# --------------------------------------------------------------------------- bandits
+BANDIT_SIZES = {'train': 1_000_000, 'validation': 1_000, 'test': 2_000}
+_BANDIT_SEEDS = {'train': 20, 'validation': 21, 'test': 22}
+
+
+class BanditSource:
+  """Bernoulli bandit tasks: K arms whose means p ~ U[0, 1] are drawn once per episode of N
+  pulls (the task distribution of Duan et al. 2016 and Mishra et al. 2018).
+
+  Item i holds 'probs' float32 [K] and 'uniforms' float32 [N, K], the draws that decide the
+  rewards: pulling arm a at step t pays 1[uniforms[t, a] < probs[a]], a Bernoulli(p_a)
+  reward. Fixing the draws makes an episode a pure function of (seed, split, i), and lets
+  every policy (a learner, Thompson sampling, UCB1, Gittins) be scored on the same rewards.
+  """
+
+  def __init__(self, arms: int, pulls: int, num_episodes: int, seed: int = 0,
+               split: str = 'train'):
+    self.arms, self.pulls, self.num_episodes = int(arms), int(pulls), int(num_episodes)
+    self.seed = [int(seed), _BANDIT_SEEDS[split], self.arms, self.pulls]
+    self.info = {'arms': self.arms, 'pulls': self.pulls, 'split': split,
+                 'features': {'probs': ((self.arms,), 'float32'),
+                              'uniforms': ((self.pulls, self.arms), 'float32')}}
+
+  def __len__(self) -> int:
+    return self.num_episodes
+
+  def episode(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Episode `index`: (probs float32 [K], uniforms float32 [N, K])."""
+    rng = np.random.default_rng(self.seed + [int(index)])
+    probs = rng.uniform(size=self.arms).astype(np.float32)
+    return probs, rng.uniform(size=(self.pulls, self.arms)).astype(np.float32)
+
+  def get(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+    eps = [self.episode(int(i)) for i in np.asarray(indices).reshape(-1)]
+    return {'probs': np.stack([e[0] for e in eps]),
+            'uniforms': np.stack([e[1] for e in eps])}
+
+  def __repr__(self):
+    return f'BanditSource({self.arms} arms, {self.pulls} pulls, {self.num_episodes} episodes)'
+
+
+def bandits(split: str, arms: int = 5, pulls: int = 10, num_episodes: int | None = None,
+            seed: int = 0, validation_fraction: float = 0.0, validation_seed: int = 0
+            ) -> BanditSource:
+  """Dataset 'bandits': K-armed Bernoulli bandit episodes of N pulls (`BanditSource`); 1M
+  train, 1,000 validation and 2,000 test episodes, each split with its own seed (the
+  validation split is never carved from train, so validation_fraction is unused)."""
+  del validation_fraction, validation_seed
+  if split not in BANDIT_SIZES:
+    raise ValueError(f'Unknown split {split!r} for dataset bandits; valid: '
+                     f'{tuple(BANDIT_SIZES)}.')
+  if int(arms) < 2 or int(pulls) < 2:
+    raise ValueError(f'bandits: arms and pulls must be >= 2, got arms={arms}, pulls={pulls}.')
+  n = BANDIT_SIZES[split] if num_episodes is None else int(num_episodes)
+  if n < 1:
+    raise ValueError(f'bandits: num_episodes must be >= 1, got {n}.')
+  return BanditSource(arms, pulls, n, seed, split)
+
+
+bandits.own_validation = True

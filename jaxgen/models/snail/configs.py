@@ -53,3 +53,39 @@ def snail_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
                  num_samples=2)
   set_selection(c, 'accuracy', 'max', validation_fraction=0.1)
   return c
+
+
+def bandit_config(name: str, variant: str = '') -> ml_collections.ConfigDict:
+  """The config of bandit meta-RL experiment `name`: options arms=K, pulls=N, dilation=2|1.
+
+  Default: 5 arms, 100 pulls (the middle row of the paper's Table 3), batches of 64
+  episodes, the paper's bandit network, advantage actor-critic with Adam; the validation
+  split's mean episode reward selects the checkpoint. 'tiny' (the tests' size): 5 arms, 20
+  pulls, fewer steps.
+  """
+  v = parse_variant(variant, name, options={'arms': 5, 'pulls': 10, 'dilation': (2, (1, 2))},
+                    paper=False)     # the paper's nine (N, K) rows are the options
+  pulls = int(v.pulls)
+  c = base_config()
+  c.task = 'snail_bandit'
+  c.data.name = 'bandits'
+  c.data.kwargs = ml_collections.ConfigDict({'arms': int(v.arms), 'pulls': pulls})
+  c.data.batch_size = 64
+  c.data.eval_batch_size = 500
+  c.model.first_dilation = int(v.dilation)
+  c.model.discount = 0.99
+  c.model.gae_lambda = 0.95
+  c.model.value_coef = 0.5
+  c.model.entropy_coef = 0.01
+  c.model.epochs = 1
+  c.model.clip = 0.2
+  c.model.gittins_discount = 0.0          # 1 - 1/N
+  c.optimizer.name = 'adam'
+  c.optimizer.learning_rate = 1e-3
+  c.optimizer.grad_clip_norm = 1.0
+  set_schedule(c, 3000, log_every=100, eval_every=500, checkpoint_every=500, num_samples=4)
+  if v.tiny:
+    set_schedule(c, 400, log_every=100, eval_every=400, checkpoint_every=200,
+                 num_samples=2)
+  set_selection(c, 'reward', 'max', validation_fraction=0.1)
+  return c

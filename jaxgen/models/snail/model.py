@@ -134,6 +134,21 @@ def embed_items(embedding: nn.Module, images: jax.Array, train: bool) -> jax.Arr
   return embedding(x.reshape((b * t,) + x.shape[2:]), train).reshape(b, t, -1)
 
 
+def apply_blocks(x, blocks, seq_len: int, first_dilation: int):
+  """The SNAIL layer list on x [b, T, C], called inside a compact module's method (the
+  blocks become its submodules 'attention_i' and 'tc_i'): ('A', key, value) an
+  `AttentionBlock`, ('TC', filters) a `TCBlock` over `seq_len` steps."""
+  for i, block in enumerate(blocks):
+    if block[0] == 'A':
+      x = AttentionBlock(int(block[1]), int(block[2]), name=f'attention_{i}')(x)
+    elif block[0] == 'TC':
+      x = TCBlock(seq_len, int(block[1]), first_dilation, name=f'tc_{i}')(x)
+    else:
+      raise ValueError(f"SNAIL blocks are ('A', key_size, value_size) or ('TC', filters), "
+                       f'got {block}.')
+  return x
+
+
 class SNAILSequence(nn.Module):
   """The sequence part of the few-shot SNAIL: (features [b, T, F], label inputs [b, T, N])
   -> logits [b, T, N]. The last step is the query: its label input is zeroed here.
@@ -154,14 +169,7 @@ class SNAILSequence(nn.Module):
     is_query = jnp.arange(features.shape[1]) == features.shape[1] - 1
     x = jnp.concatenate([features, jnp.where(is_query[None, :, None], 0.0, label_inputs)],
                         axis=-1)
-    for i, block in enumerate(self.blocks):
-      if block[0] == 'A':
-        x = AttentionBlock(int(block[1]), int(block[2]), name=f'attention_{i}')(x)
-      elif block[0] == 'TC':
-        x = TCBlock(self.seq_len, int(block[1]), self.first_dilation, name=f'tc_{i}')(x)
-      else:
-        raise ValueError(f"SNAIL blocks are ('A', key_size, value_size) or ('TC', filters), "
-                         f'got {block}.')
+    x = apply_blocks(x, self.blocks, self.seq_len, self.first_dilation)
     return nn.Dense(self.ways, name='logits')(x)
 
 

@@ -124,5 +124,9 @@ class SnailTask(Task):
     return self is other
 
 
-def make_task(config: ml_collections.ConfigDict, info=None) -> SnailTask:
+def make_task(config: ml_collections.ConfigDict, info=None):
+  """`SnailTask` for task 'snail', `bandit.BanditTask` for task 'snail_bandit'."""
+  if config.get('task') == 'snail_bandit':
+    from jaxgen.models.snail import bandit  # pylint: disable=g-import-not-at-top
+    return bandit.make_task(config, info)
   return SnailTask(config, info)
