@@ -64,15 +64,22 @@ BASELINES = ('thompson', 'ucb1', 'gittins', 'greedy', 'random')
 
 
 # --------------------------------------------------------------------------- the agent
+def step_inputs(prev_action: jax.Array, prev_reward: jax.Array, fraction: jax.Array,
+                arms: int) -> jax.Array:
+  """The agent's input at a step: the one-hot previous action (-1: none, all zeros), the
+  previous reward and the elapsed fraction t / N; any leading shape [...] -> [..., K + 2]."""
+  fraction = jnp.broadcast_to(jnp.asarray(fraction, jnp.float32), prev_action.shape)
+  return jnp.concatenate([jax.nn.one_hot(prev_action, arms),
+                          prev_reward[..., None].astype(jnp.float32), fraction[..., None]], -1)
+
+
 def episode_inputs(actions: jax.Array, rewards: jax.Array, arms: int) -> jax.Array:
   """The agent's inputs [b, N, K + 2] for an episode's actions [b, N] and rewards [b, N]:
   at step t the one-hot action and the reward of step t - 1 (zeros at t = 0), and t / N."""
   b, n = actions.shape
   prev_a = jnp.concatenate([jnp.full((b, 1), -1, actions.dtype), actions[:, :-1]], axis=1)
   prev_r = jnp.concatenate([jnp.zeros((b, 1), rewards.dtype), rewards[:, :-1]], axis=1)
-  t = jnp.broadcast_to(jnp.arange(n, dtype=jnp.float32) / n, (b, n))
-  return jnp.concatenate([jax.nn.one_hot(prev_a, arms), prev_r[..., None].astype(jnp.float32),
-                          t[..., None]], axis=-1)
+  return step_inputs(prev_a, prev_r, jnp.arange(n, dtype=jnp.float32) / n, arms)
 
 
 class BanditSNAIL(nn.Module):
@@ -196,9 +203,7 @@ def cached_rollout(net: BanditSNAIL, params, probs: jax.Array, uniforms: jax.Arr
 
   def step(carry, t):
     cache, prev_a, prev_r = carry
-    x_t = jnp.concatenate([jax.nn.one_hot(prev_a, k), prev_r[:, None],
-                           jnp.full((b, 1), t / n, jnp.float32)], -1)
-    logits, _, cache = net.step(params, cache, x_t, t)
+    logits, _, cache = net.step(params, cache, step_inputs(prev_a, prev_r, t / n, k), t)
     a = (jnp.argmax(logits, -1) if greedy else
          jax.random.categorical(jax.random.fold_in(rng, t), logits)).astype(jnp.int32)
     r = _pull(probs, uniforms, t, a)
