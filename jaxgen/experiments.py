@@ -79,6 +79,7 @@ FAMILIES = {
     'ntm': 'jaxgen.models.ntm',         # the Neural Turing Machine and its LSTM baseline
     'snail': 'jaxgen.models.snail',     # SNAIL and its few-shot baselines
     'snail_bandit': 'jaxgen.models.snail',  # SNAIL as a meta-RL agent on bandits
+    'vae': 'jaxgen.models.vae',         # VAEs with diagonal, linear-IAF and IAF posteriors
 }
 
 

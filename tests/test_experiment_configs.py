@@ -75,7 +75,7 @@ FAMILY_EXAMPLES = ['made_mnist', 'nice_mnist', 'glow_mnist', 'maf_2d', 'iaf_targ
                    'pixelcnn_mnist', 'gated_pixelcnn_mnist', 'pixelrnn_mnist', 'dcgan_mnist',
                    'sagan_mnist', 'gan_8gaussians', 'charlm_fortunes', 'syllables_gcide',
                    'adding_problem', 'arith_trees', 'dates_seq2seq', 'transformer_dates',
-                   'transformer_charlm_fortunes', 'glyphs_snail', 'bandit_snail']
+                   'transformer_charlm_fortunes', 'glyphs_snail', 'bandit_snail', 'vae_iaf_mnist']
 
 
 @pytest.mark.parametrize('name', FAMILY_EXAMPLES)

@@ -21,6 +21,8 @@ LEARNING_TESTS = {
     'gans': 'tests/models/test_gan_task.py::test_tiny_config_reaches_its_threshold',
     'quickstart': 'tests/models/test_made.py::test_tiny_config_learns_binarized_mnist',
     'snail': 'tests/models/test_snail_task.py::test_tiny_snail_learns_unseen_scripts',
+    'vae_iaf': 'tests/models/test_vae.py::'
+               'test_tiny_iaf_vae_learns_mnist_and_leaves_some_latents_unused',
 }
 CAPPED_STEPS = 100
 # Run first in the kernel: `experiments.train_and_evaluate` with num_steps (and the log,

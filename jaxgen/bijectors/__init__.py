@@ -16,8 +16,8 @@ Forward is distrax's sampling direction (latent -> data); the density pass is `i
   Normalisation    BatchNorm (+ moments, update_running), ActNorm (+ actnorm_init)
   Linear           Conv1x1, Conv1x1LU (+ random_rotation, lu_params), Permute
                    (+ reverse_permutation, random_permutation)
-  Autoregressive   MaskedAutoregressive, MAF, IAF; transformers Affine, Additive,
-                   RationalQuadratic
+  Autoregressive   MaskedAutoregressive, MAF, IAF; transformers Affine, Additive, Gated
+                   (IAF's gated update), RationalQuadratic
   Preprocessing    Logit, Dequantize (+ uniform_noise)
 
 Example (no Flax):
@@ -69,6 +69,7 @@ from jaxgen.bijectors.permute import reverse_permutation
 from jaxgen.bijectors.squeeze import Squeeze
 from jaxgen.bijectors.transformers import Additive
 from jaxgen.bijectors.transformers import Affine
+from jaxgen.bijectors.transformers import Gated
 from jaxgen.bijectors.transformers import RationalQuadratic
 
 __all__ = [

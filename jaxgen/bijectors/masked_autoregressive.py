@@ -80,15 +80,30 @@ class MaskedAutoregressive(_utils.Conditioned, distrax.Bijector):
     return self._transformer_for(z, z.shape[-1])
 
   @staticmethod
-  def _finish(z, out, ld):
-    """Output and log-det (summed over D) at the broadcast batch shape of z and h(z, c)."""
+  def _finish(z, out, ld, elementwise: bool = False):
+    """Output and log-det (summed over D unless `elementwise`) at the broadcast batch shape
+    of z and h(z, c)."""
     shape = jnp.broadcast_shapes(z.shape, out.shape, jnp.shape(ld))
-    return jnp.broadcast_to(out, shape), jnp.sum(jnp.broadcast_to(ld, shape), axis=-1)
+    ld = jnp.broadcast_to(ld, shape)
+    return jnp.broadcast_to(out, shape), (ld if elementwise else jnp.sum(ld, axis=-1))
 
-  def _one_pass(self, z, inverse: bool):
+  def _one_pass(self, z, inverse: bool, elementwise: bool = False):
     inner = self._inner(z)
     out, ld = inner.inverse_and_log_det(z) if inverse else inner.forward_and_log_det(z)
-    return self._finish(z, out, ld)
+    return self._finish(z, out, ld, elementwise)
+
+  def forward_and_elementwise_log_det(self, u: jax.Array):
+    """IAF direction only: u [..., D] -> (x, log|dx_i/du_i| [..., D]), one pass.
+
+    The Jacobian is triangular, so its log-det is the sum of these terms; kept apart, they
+    attribute log q to each element (a VAE's free bits, Kingma et al. 2016, need the KL of
+    each group of latents).
+    """
+    if self._direction != 'iaf':
+      raise ValueError('forward_and_elementwise_log_det is the one-pass direction of an '
+                       "IAF; this bijector has direction 'maf'.")
+    self._check_forward_input_shape(u)
+    return self._one_pass(u, inverse=False, elementwise=True)
 
   def _scan_pass(self, target, inverse: bool):
     """Solves z = tau^{+-1}(target; h(z)) by D fixed-point steps (a `lax.scan`).

@@ -127,12 +127,16 @@ class MADE(nn.Module):
     context_features: unused unless a context is passed; a context enters every hidden layer
       unmasked (it is not part of the autoregressive ordering).
     activation: hidden non-linearity.
+    context_to_output: also add an unmasked projection of the context to the outputs. Without
+      it the first dimension in the ordering (no hidden unit feeds it) has constant outputs
+      and ignores the context; an IAF posterior's first latent then could not depend on h.
   """
   hidden_sizes: Sequence[int] = (500,)
   num_outputs_per_dim: int = 1
   direct: bool = False
   activation: callable = nn.relu
   output_kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  context_to_output: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, masks, context: jax.Array | None = None) -> jax.Array:
@@ -155,4 +159,7 @@ class MADE(nn.Module):
     if self.direct:
       out = out + MaskedDense(direct_mask.shape[1], use_bias=False, name='direct')(
           x, direct_mask)
+    if self.context_to_output and context is not None:
+      out = out + nn.Dense(output_mask.shape[1], use_bias=False,
+                           kernel_init=self.output_kernel_init, name='context_output')(context)
     return out

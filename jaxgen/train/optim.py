@@ -33,6 +33,24 @@ def rsqrt_schedule(scale: float, warmup_steps: int):
   return schedule
 
 
+def ema_decay_at(step, decay: float):
+  """The decay of a parameter average at step t: min(decay, (1 + t) / (10 + t)).
+
+  TensorFlow's `ExponentialMovingAverage(num_updates=t)` rule: early on the average forgets
+  its start (the initial parameters) quickly, later it decays at `decay`.
+  """
+  t = jnp.asarray(step, jnp.float32)
+  return jnp.minimum(decay, (1.0 + t) / (10.0 + t))
+
+
+def ema_update(ema, params, step, decay: float):
+  """Polyak averaging (Polyak & Juditsky 1992) as an exponential moving average:
+  ema <- d_t ema + (1 - d_t) params with d_t = `ema_decay_at(step, decay)`; optax's
+  `incremental_update` with step size 1 - d_t. Used for the GAN generator's evaluation
+  weights and the VAE's (Kingma et al. 2016)."""
+  return optax.incremental_update(params, ema, 1.0 - ema_decay_at(step, decay))
+
+
 def make_schedule(cfg: ml_collections.ConfigDict, num_steps: int):
   """A learning-rate schedule from `cfg.learning_rate`, `cfg.schedule` and friends.
 

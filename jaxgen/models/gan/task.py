@@ -90,12 +90,6 @@ def _apply(module: nn.Module, params, state: dict, *args, **kwargs):
   return module.apply({'params': params, **state}, *args, mutable=list(state), **kwargs)
 
 
-def ema_decay_at(step, decay: float):
-  """The EMA decay at step t: min(decay, (1 + t) / (10 + t)) (early samples are not stale)."""
-  t = jnp.asarray(step, jnp.float32)
-  return jnp.minimum(decay, (1.0 + t) / (10.0 + t))
-
-
 class GANTask(Task):
   """DCGAN, SAGAN and the 2-D GAN behind one task (see the module docstring)."""
 
@@ -218,9 +212,8 @@ class GANTask(Task):
     # 3. EMA of the generator's weights.
     extra['generator'], extra['discriminator'] = g_state, d_state
     if self.ema_decay > 0:
-      decay = ema_decay_at(state.step, self.ema_decay)
-      extra['ema'] = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, extra['ema'],
-                                  params['generator'])
+      extra['ema'] = optim.ema_update(extra['ema'], params['generator'], state.step,
+                                      self.ema_decay)
     metrics = {
         'loss': d_loss, 'd_loss': d_loss, 'g_loss': g_loss,
         'value': gan_math.value_function(real_logits, fake_logits),
