@@ -23,7 +23,7 @@ def measure(spec: str, mesh_data: int, steps: int, **model) -> dict:
   cfg.mesh.data = mesh_data
   for k, v in model.items():
     cfg.model[k] = v
-  exp = train.build(cfg)
+  exp = train.build(cfg, experiments.task_factory(cfg))
   state = exp.init()
   step = train.make_train_step(exp)
   batches = [parallel.put_batch(exp.train_data.batch(s), exp.mesh) for s in range(steps + 1)]

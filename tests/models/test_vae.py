@@ -109,6 +109,21 @@ def test_importance_weighted_bound_matches_numpy_and_is_above_the_elbo():
   assert np.all(np.asarray(nll_iw) <= np.asarray(nll_elbo) + 1e-5)
 
 
+def test_resnet_encoder_and_decoder_shapes_and_bounds():
+  """The paper's convolutional model: strided 3x3 convolutions down by 4, mirrored up."""
+  task, params, x = _task('iaf', architecture='resnet', channels=4)
+  eps = jax.random.normal(jax.random.key(3), (5, x.shape[0], 4))
+  logits = task.net.apply({'params': params}, eps, method=vae_model.VAE.decode)
+  assert logits.shape == (5, x.shape[0]) + SHAPE
+  nll_elbo, nll_iw = task.bounds(params, x, jax.random.key(4), 8)
+  assert np.all(np.isfinite(nll_iw)) and np.all(np.asarray(nll_iw) <= np.asarray(nll_elbo))
+  cfg = experiments.get_config('vae_iaf_mnist:tiny')
+  cfg.model.architecture = 'resnet'
+  with pytest.raises(ValueError, match='image sides divisible by 4; got \\(6, 6, 1\\)'):
+    bad = vae.make_task(cfg, {'features': {'image': ((6, 6, 1), 'float32')}})
+    bad.init(jax.random.key(0), {'image': jnp.zeros((2, 6, 6, 1))})
+
+
 def test_free_bits_floor_each_groups_batch_mean_kl():
   kl = jnp.array([[0.1, 0.0, 2.0, 1.0], [0.0, 0.1, 1.0, 3.0]])       # B = 2, D = 4
   # Two groups: batch means of the group sums 0.1 and 3.5; lambda = 0.5 floors the first.
@@ -166,6 +181,7 @@ def test_tiny_iaf_vae_learns_mnist_and_leaves_some_latents_unused(tmp_path):
   assert final['eval/nll_elbo'] < 140.0
   assert final['final/nll_iw'] < final['final/nll_elbo']
   assert (tmp_path / 'samples' / 'final.png').exists()
+  assert (tmp_path / 'samples' / 'reconstructions.png').stat().st_size > 1000
   exp, state = experiments.load_state(cfg, str(tmp_path))
   batch, _ = next(iter(exp.test_data.epoch()))
   x = jnp.asarray(batch['image'])

@@ -10,9 +10,9 @@ The default run: dynamically binarized mnist5k with 5% of train held out for sel
 32 latents, the 'mlp' encoder and decoder, Adamax (learning rate 2e-3, the paper's), batches
 of 100, Polyak-averaged evaluation weights (decay 0.999), the validation -ELBO every 250
 steps selecting the tested checkpoint, early stopping after 8 evaluations without
-improvement. The IAF posterior has T = 2 steps of 2-layer MADEs of width 320 with a
+improvement, at most 30,000 steps (the runs stop between 12,000 and 20,000). The IAF posterior has T = 2 steps of 2-layer MADEs of width 320 with a
 64-wide context. ':paper' is the paper's ResNet model (its strided-convolution encoder and
-mirrored decoder, as `model.Decoder` says) for longer. 'tiny' (the tests' size) is small
+mirrored decoder, as `model.Decoder` says), at most 60,000 steps. 'tiny' (the tests' size) is small
 and short, no selection.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ def vae_config(name: str, variant: str = '', posterior: str = 'iaf',
   c.optimizer.learning_rate = 2e-3
   c.optimizer.schedule = 'constant'
   c.optimizer.grad_clip_norm = 100.0
-  set_schedule(c, 10_000, log_every=250, eval_every=250, checkpoint_every=1000, num_samples=64)
+  set_schedule(c, 30_000, log_every=250, eval_every=250, checkpoint_every=1000, num_samples=64)
   if v.tiny:
     c.model.update(latent_dim=32, made_hidden=(64,), context_dim=16, hidden=128, channels=16,
                    iw_samples=32, final_iw_samples=64, polyak_decay=0.99)
@@ -53,6 +53,6 @@ def vae_config(name: str, variant: str = '', posterior: str = 'iaf',
   if v.paper:
     c.model.update(iw_chunk=4)
     c.data.eval_batch_size = 100
-    set_schedule(c, 30_000, eval_every=500, checkpoint_every=2000)
+    set_schedule(c, 60_000, eval_every=500, checkpoint_every=2000)
   set_selection(c, 'nll_elbo', 'min', patience=8, validation_fraction=0.05)
   return c

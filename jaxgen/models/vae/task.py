@@ -20,6 +20,7 @@ nats: 'nll_elbo' = -L (averaged over the K samples), 'nll_iw' = -log (1/K sum_k 
 from __future__ import annotations
 
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +30,7 @@ import numpy as np
 from jaxgen.data.sources import feature
 from jaxgen.models.vae import model as vae_model
 from jaxgen.models.vae import sampling
-from jaxgen.train import optim
+from jaxgen.train import artifacts, optim
 from jaxgen.train.config import read_model_config
 from jaxgen.train.task import Task, Variables
 
@@ -150,21 +151,26 @@ class VAETask(Task):
     return self.bounds(params, x, rng, num)
 
   def finalize(self, state, workdir, test_data, rng):
-    """The test split's importance-weighted bound with `final_iw_samples` samples."""
-    del workdir
+    """The test split's ELBO and importance-weighted bound with `final_iw_samples` samples,
+    and the number of weights; writes test digits beside their reconstructions."""
     p = self.eval_params(state.params, state.extra)
-    totals = np.zeros(2)
-    count = 0.0
+    totals, count, shown = np.zeros(2), 0.0, []
     for b, (batch, mask) in enumerate(test_data.epoch()):
       x = self._images({'image': jnp.asarray(batch['image'])})
+      shown.append(np.asarray(x[::max(1, x.shape[0] // 10)]))   # spread over the split
       nll_elbo, nll_iw = jax.device_get(
           self._final_bounds(p, x, jax.random.fold_in(rng, b), self.final_iw_samples))
       m = np.asarray(mask, np.float64)
       totals += [float(np.sum(nll_elbo * m)), float(np.sum(nll_iw * m))]
       count += float(np.sum(m))
+    if workdir and jax.process_index() == 0:
+      self.write_reconstructions(state, jnp.asarray(np.concatenate(shown)[:32]), rng,
+                                 os.path.join(workdir, 'samples', 'reconstructions.png'))
     elbo, iw = totals / max(count, 1.0)
     k = self.final_iw_samples
-    return {'nll_elbo': elbo, 'nll_iw': iw, 'gap': elbo - iw, 'iw_samples': float(k)}
+    num_params = float(sum(np.size(a) for a in jax.tree.leaves(state.params)))
+    return {'nll_elbo': elbo, 'nll_iw': iw, 'gap': elbo - iw, 'iw_samples': float(k),
+            'num_params': num_params}
 
   @functools.partial(jax.jit, static_argnums=(0, 3))
   def _sample(self, params, rng, num):
@@ -179,6 +185,13 @@ class VAETask(Task):
     """Pixel means of p(x | z), z ~ q(z | x), for binary images [n, H, W, C]."""
     return sampling.reconstructions(self.net, self.eval_params(params, extra),
                                     self._images({'image': images}), rng)
+
+  def write_reconstructions(self, state, x, rng, path: str) -> str:
+    """A PNG grid of binary images x [n, H, W, C] (odd rows) above their reconstructions."""
+    recon = np.asarray(self.reconstruct(state.params, state.extra, x, rng))
+    x = np.asarray(x)
+    rows = [a for i in range(0, len(x), 8) for a in (x[i:i + 8], recon[i:i + 8])]
+    return artifacts.save_image_grid(np.concatenate(rows), path, ncols=8)
 
   def __hash__(self):
     return id(self)
