@@ -18,7 +18,9 @@ import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 _CACHE = os.environ.get('JAXGEN_TEST_CACHE',
                         os.path.join(os.path.expanduser('~'), '.cache', 'jaxgen', 'jax_cache'))
 jax.config.update('jax_compilation_cache_dir', _CACHE)
-jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
+# Every program, however quick to compile: the suite's ~700 tests compile thousands of small
+# ones (0.05-0.5 s each), and reading one back is a few milliseconds.
+jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.0)
 
 
 @pytest.fixture(scope='session')
