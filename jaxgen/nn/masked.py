@@ -116,6 +116,17 @@ def made_masks(input_degrees: jax.Array, hidden: Sequence[jax.Array],
   return masks, output_mask, direct_mask
 
 
+def natural_made_masks(dim: int, hidden_sizes: Sequence[int], num_outputs_per_dim: int = 1):
+  """One fixed connectivity: the natural order, evenly cycled hidden degrees (no randomness).
+
+  What a flow's MADE conditioner uses (MAF, IAF, a VAE's IAF steps); `made_masks` takes any
+  degrees.
+  """
+  degrees = ordering(None, dim, 'natural')
+  hidden = hidden_degrees(None, degrees, hidden_sizes, random=False)
+  return made_masks(degrees, hidden, num_outputs_per_dim=num_outputs_per_dim)
+
+
 class MADE(nn.Module):
   """A MADE network: masked MLP whose output d depends only on inputs before d.
 

@@ -34,11 +34,7 @@ TRANSFORMERS = ('affine', 'spline')
 BASES = ('gaussian', 'mog')
 
 
-def made_masks(dim: int, hidden_sizes: Sequence[int], num_params: int):
-  """MADE masks in the natural order with evenly cycled hidden degrees (one connectivity)."""
-  degrees = masked.ordering(None, dim, 'natural')
-  hidden = masked.hidden_degrees(None, degrees, hidden_sizes, random=False)
-  return masked.made_masks(degrees, hidden, num_outputs_per_dim=num_params)
+made_masks = masked.natural_made_masks     # (dim, hidden_sizes, num_params): one connectivity
 
 
 def make_transformer(kind: str, scale_activation: str = 'exp', num_bins: int = 8,

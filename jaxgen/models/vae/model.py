@@ -52,13 +52,6 @@ def standard_normal_log_prob(z: jax.Array) -> jax.Array:
   return -0.5 * (z * z + LOG_2PI)
 
 
-def made_masks(dim: int, hidden_sizes: Sequence[int], num_params: int):
-  """The masks of one IAF step's MADE: natural order, evenly cycled hidden degrees."""
-  degrees = masked.ordering(None, dim, 'natural')
-  hidden = masked.hidden_degrees(None, degrees, hidden_sizes, random=False)
-  return masked.made_masks(degrees, hidden, num_outputs_per_dim=num_params)
-
-
 class IAFStep(nn.Module):
   """One IAF step z -> (z', log sigma [..., D]) with the context h (eq. 14)."""
   dim: int
@@ -69,7 +62,7 @@ class IAFStep(nn.Module):
   @nn.compact
   def __call__(self, z: jax.Array, h: jax.Array):
     transformer = bj.Gated(self.gate_bias)
-    masks = made_masks(self.dim, tuple(self.hidden_sizes), transformer.num_params)
+    masks = masked.natural_made_masks(self.dim, tuple(self.hidden_sizes), transformer.num_params)
     made = masked.MADE(tuple(self.hidden_sizes), num_outputs_per_dim=transformer.num_params,
                        activation=nn.elu, output_kernel_init=nn.initializers.zeros_init(),
                        context_to_output=True, name='made')
