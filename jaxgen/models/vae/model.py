@@ -237,14 +237,16 @@ class VAE(nn.Module):
   def decode(self, z: jax.Array) -> jax.Array:
     return self.decoder(z)
 
+  def log_likelihood(self, x: jax.Array, z: jax.Array) -> jax.Array:
+    """log p(x | z): binary images x [B, H, W, C], latents z [..., B, D] -> [..., B]."""
+    flat = lambda a: a.reshape(a.shape[:-3] + (-1,))     # Bernoulli squeezes a last axis of 1
+    return jnp.sum(Bernoulli().log_prob(flat(self.decode(z)), flat(x)), axis=-1)
+
   def __call__(self, x: jax.Array, eps: jax.Array):
     """Per example, for base noise eps [..., B, D]: (log p(x | z) [..., B],
     log q(z | x) - log p(z) per latent [..., B, D], z)."""
     z, log_q = self.posterior_sample(x, eps)
-    logits = self.decode(z)
-    flat = lambda a: a.reshape(a.shape[:-3] + (-1,))     # Bernoulli squeezes a last axis of 1
-    log_px = jnp.sum(Bernoulli().log_prob(flat(logits), flat(x)), axis=-1)
-    return log_px, log_q - standard_normal_log_prob(z), z
+    return self.log_likelihood(x, z), log_q - standard_normal_log_prob(z), z
 
 
 def lower_triangular(entries: jax.Array, dim: int) -> jax.Array:
